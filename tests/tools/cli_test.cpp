@@ -1,0 +1,157 @@
+// The strata command end to end: help texts, gen -> gt against a naive scan, and bad input
+// reported with a clear message and a non-zero exit code.
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "io/dataset.hpp"
+#include "testing/testing.hpp"
+
+namespace strata {
+namespace {
+
+struct CmdResult {
+    int code;
+    std::string output;  // stdout and stderr
+};
+
+CmdResult run(const std::string& args) {
+    const std::string cmd = std::string(STRATA_BIN) + " " + args + " 2>&1";
+    std::FILE* p = popen(cmd.c_str(), "r");
+    if (p == nullptr) return {-1, "popen failed"};
+    std::string out;
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+    const int status = pclose(p);
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+bool contains(const std::string& s, const std::string& what) {
+    return s.find(what) != std::string::npos;
+}
+
+TEST(Cli, HelpDescribesEveryCommandAndDefaults) {
+    CmdResult r = run("--help");
+    EXPECT_EQ(r.code, 0) << r.output;
+    for (const char* cmd : {"gen", "gt", "convert", "inspect", "version"}) {
+        EXPECT_TRUE(contains(r.output, cmd)) << cmd << "\n" << r.output;
+    }
+    r = run("gt --help");
+    EXPECT_EQ(r.code, 0);
+    EXPECT_TRUE(contains(r.output, "--k")) << r.output;
+    EXPECT_TRUE(contains(r.output, "UINT=100")) << "default of --k shown\n" << r.output;
+    EXPECT_TRUE(contains(r.output, "TEXT=l2")) << r.output;
+    r = run("gen --help");
+    EXPECT_TRUE(contains(r.output, "=42")) << "default seed shown\n" << r.output;
+    EXPECT_TRUE(contains(r.output, "--latent-dim")) << r.output;
+    r = run("nonsense");
+    EXPECT_NE(r.code, 0);
+}
+
+TEST(Cli, VersionReportsKernelsAndAllocator) {
+    CmdResult r = run("version");
+    EXPECT_EQ(r.code, 0) << r.output;
+    EXPECT_TRUE(contains(r.output, "simd kernels:")) << r.output;
+    EXPECT_TRUE(contains(r.output, "malloc overridden")) << r.output;
+}
+
+TEST(Cli, GenThenGtMatchesNaiveScan) {
+    testing::TempDir dir;
+    const std::string base = dir.file("base.fbin"), query = dir.file("query.fbin"),
+                      gt = dir.file("gt.ibin");
+    CmdResult r = run("gen --quiet --n 3000 --dim 24 --seed 7 --out " + base + " --queries 30 " +
+                      "--queries-out " + query);
+    ASSERT_EQ(r.code, 0) << r.output;
+    // The same seed reproduces the file byte for byte.
+    const std::string again = dir.file("again.fbin");
+    ASSERT_EQ(run("gen --quiet --n 3000 --dim 24 --seed 7 --out " + again).code, 0);
+    EXPECT_EQ(testing::read_bytes(base), testing::read_bytes(again));
+    const auto record = testing::read_bytes(base + ".json");
+    EXPECT_TRUE(contains(std::string(record.begin(), record.end()), "\"seed\": 7"));
+
+    r = run("gt --quiet --base " + base + " --queries " + query + " --k 10 --out " + gt);
+    ASSERT_EQ(r.code, 0) << r.output;
+    auto b = io::Dataset::open(base);
+    auto q = io::Dataset::open(query);
+    auto g = io::read_ground_truth(gt);
+    ASSERT_TRUE(b.is_ok() && q.is_ok() && g.is_ok());
+    ASSERT_EQ(g->n, 30u);
+    ASSERT_EQ(g->k, 10u);
+    ASSERT_EQ(g->distances.size(), 300u);
+    for (uint32_t qi = 0; qi < 30; ++qi) {
+        std::vector<std::pair<double, uint32_t>> all;
+        for (uint32_t i = 0; i < 3000; ++i) {
+            double d = 0;
+            for (uint32_t j = 0; j < 24; ++j) {
+                const double diff = double{q->row_as<float>(qi)[j]} - b->row_as<float>(i)[j];
+                d += diff * diff;
+            }
+            all.emplace_back(d, i);
+        }
+        std::sort(all.begin(), all.end());
+        for (uint32_t j = 0; j < 10; ++j) {
+            EXPECT_NEAR(g->distances[qi * 10 + j], all[j].first, 1e-4 * (1 + all[j].first));
+            // Ids agree unless two distances are within float rounding of each other.
+            if (j + 1 < 10 && all[j + 1].first - all[j].first > 1e-4 * all[j].first) {
+                EXPECT_EQ(g->row(qi)[j], all[j].second) << "query " << qi << " rank " << j;
+            }
+        }
+    }
+    r = run("inspect " + gt + " --rows 1");
+    EXPECT_EQ(r.code, 0) << r.output;
+    EXPECT_TRUE(contains(r.output, "30 queries x k = 10")) << r.output;
+}
+
+TEST(Cli, BadInputGivesClearErrors) {
+    testing::TempDir dir;
+    const std::string base = dir.file("base.fbin"), q16 = dir.file("q16.fbin");
+    ASSERT_EQ(run("gen --quiet --n 100 --dim 8 --out " + base).code, 0);
+    ASSERT_EQ(run("gen --quiet --n 10 --dim 16 --out " + q16).code, 0);
+
+    CmdResult r = run("gt --quiet --base " + dir.file("missing.fbin") + " --queries " + base +
+                      " --out " + dir.file("x.ibin"));
+    EXPECT_EQ(r.code, 1);
+    EXPECT_TRUE(contains(r.output, "missing.fbin")) << r.output;
+
+    r = run("gt --quiet --base " + base + " --queries " + q16 + " --out " + dir.file("x.ibin"));
+    EXPECT_EQ(r.code, 1);
+    EXPECT_TRUE(contains(r.output, "dimension")) << r.output;
+
+    r = run("gt --quiet --base " + base + " --queries " + base + " --k 101 --out " +
+            dir.file("x.ibin"));
+    EXPECT_EQ(r.code, 1);
+    EXPECT_TRUE(contains(r.output, "--k 101")) << r.output;
+
+    r = run("gt --quiet --base " + base + " --queries " + base + " --metric hamming --out " +
+            dir.file("x.ibin"));
+    EXPECT_EQ(r.code, 1);
+    EXPECT_TRUE(contains(r.output, "hamming")) << r.output;
+
+    // A NaN in row 3 of the base is named, and no output file appears.
+    std::vector<uint8_t> bytes = testing::read_bytes(base);
+    const float nan = NAN;
+    std::copy_n(reinterpret_cast<const uint8_t*>(&nan), 4, bytes.begin() + 8 + (3 * 8 + 5) * 4);
+    const std::string bad = dir.file("nan.fbin");
+    testing::write_bytes(bad, bytes);
+    r = run("gt --quiet --base " + bad + " --queries " + base + " --out " + dir.file("y.ibin"));
+    EXPECT_EQ(r.code, 1);
+    EXPECT_TRUE(contains(r.output, "row 3 element 5 is NaN")) << r.output;
+    EXPECT_FALSE(std::filesystem::exists(dir.file("y.ibin")));
+
+    r = run("gen --quiet --n 10 --dim 0 --out " + dir.file("z.fbin"));
+    EXPECT_EQ(r.code, 1);
+    EXPECT_TRUE(contains(r.output, "dimension 0")) << r.output;
+    r = run("gen --quiet --n 10 --dim 8 --dtype f64 --out " + dir.file("z.fbin"));
+    EXPECT_EQ(r.code, 1);
+    EXPECT_TRUE(contains(r.output, "f64")) << r.output;
+}
+
+}  // namespace
+}  // namespace strata
