@@ -45,3 +45,14 @@ function(strata_test name)
   target_link_libraries(${name} PRIVATE ${T_DEPS} strata_settings strata_testing GTest::gtest_main)
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS ${T_LABEL} ${T_PROPERTIES})
 endfunction()
+
+# strata_isa_objects_test(NAME MODULE TABLE_REGEX): ODR guard for a module's files compiled with
+# -mavx2/-mavx512*: their objects may define no global or weak symbol except their kernel table.
+function(strata_isa_objects_test name module table_regex)
+  add_test(NAME ${name}
+    COMMAND ${CMAKE_COMMAND} -DNM=${CMAKE_NM}
+      "-DOBJECTS=$<JOIN:$<FILTER:$<TARGET_OBJECTS:${module}>,INCLUDE,kernels_avx>,|>"
+      "-DTABLE_REGEX=${table_regex}"
+      -P ${PROJECT_SOURCE_DIR}/cmake/CheckIsaObjects.cmake)
+  set_tests_properties(${name} PROPERTIES LABELS unit)
+endfunction()

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "core/dtype_util.hpp"
 #include "io/dataset.hpp"
 
 namespace strata::tools {
@@ -20,18 +21,7 @@ struct InspectArgs {
 double row_norm(const io::Dataset& d, uint64_t i) {
     double sq = 0;
     for (uint32_t j = 0; j < d.dim(); ++j) {
-        double v = 0;
-        switch (d.dtype()) {
-            case DType::kF32:
-                v = d.row_as<float>(i)[j];
-                break;
-            case DType::kU8:
-                v = d.row_as<uint8_t>(i)[j];
-                break;
-            case DType::kI8:
-                v = d.row_as<int8_t>(i)[j];
-                break;
-        }
+        const double v = element_value(d.dtype(), d.row(i), j);
         sq += v * v;
     }
     return std::sqrt(sq);

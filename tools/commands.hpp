@@ -17,6 +17,8 @@ struct GlobalFlags {
     bool json = false;
 };
 
+void register_build(CLI::App& app, GlobalFlags& global, int& exit_code);
+void register_info(CLI::App& app, GlobalFlags& global, int& exit_code);
 void register_gen(CLI::App& app, GlobalFlags& global, int& exit_code);
 void register_gt(CLI::App& app, GlobalFlags& global, int& exit_code);
 void register_convert(CLI::App& app, GlobalFlags& global, int& exit_code);

@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
     app.option_defaults()->always_capture_default();
     GlobalFlags global;
     int exit_code = 0;
+    register_build(app, global, exit_code);
+    register_info(app, global, exit_code);
     register_gen(app, global, exit_code);
     register_gt(app, global, exit_code);
     register_convert(app, global, exit_code);

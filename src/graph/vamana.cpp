@@ -14,6 +14,7 @@
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
+#include "core/dtype_util.hpp"
 #include "core/progress.hpp"
 #include "core/rng.hpp"
 
@@ -173,17 +174,8 @@ void robust_prune(const VectorStore& store, uint32_t node, std::vector<Candidate
 uint32_t find_medoid(const VectorStore& store) {
     const uint32_t n = store.size(), dim = store.dim();
     const DType dtype = store.dtype();
-    auto row_value = [&](uint32_t i, uint32_t j) -> double {
-        const void* v = store.vector(i);
-        switch (dtype) {
-            case DType::kF32:
-                return static_cast<const float*>(v)[j];
-            case DType::kU8:
-                return static_cast<const uint8_t*>(v)[j];
-            case DType::kI8:
-                return static_cast<const int8_t*>(v)[j];
-        }
-        return 0;
+    auto row_value = [&](uint32_t i, uint32_t j) {
+        return element_value(dtype, store.vector(i), j);
     };
     tbb::combinable<std::vector<double>> sums([dim] { return std::vector<double>(dim, 0.0); });
     tbb::parallel_for(tbb::blocked_range<uint32_t>(0, n, 4096), [&](const auto& r) {

@@ -1,6 +1,8 @@
 // Full-precision vector store.
 #include "graph/vector_store.hpp"
 
+#include "core/dtype_util.hpp"
+
 #include <cmath>
 #include <cstring>
 #include <new>
@@ -12,10 +14,9 @@
 
 namespace strata::graph {
 
-Result<std::unique_ptr<FullPrecisionStore>> FullPrecisionStore::create(DType dtype, Metric metric,
-                                                                       uint32_t dim, uint64_t rows,
-                                                                       const void* data,
-                                                                       size_t stride_bytes) {
+Result<std::unique_ptr<FullPrecisionStore>> FullPrecisionStore::create(
+    DType dtype, Metric metric, uint32_t dim, uint64_t rows, const void* data, size_t stride_bytes,
+    const uint32_t* row_ids, const std::function<void()>& release) {
     if (dim == 0 || dim > kMaxDimension) {
         return Status::invalid_argument(
             fmt::format("dimension {} is outside [1, {}]", dim, kMaxDimension));
@@ -44,37 +45,30 @@ Result<std::unique_ptr<FullPrecisionStore>> FullPrecisionStore::create(DType dty
     auto* dst = s->data_.data();
     const auto* src = static_cast<const uint8_t*>(data);
     const size_t stride = s->stride_;
-    tbb::parallel_for(tbb::blocked_range<uint64_t>(0, rows, 4096), [&](const auto& r) {
-        for (uint64_t i = r.begin(); i != r.end(); ++i) {
-            uint8_t* out = dst + i * stride;
-            std::memcpy(out, src + i * stride_bytes, row_bytes);
-            std::memset(out + row_bytes, 0, stride - row_bytes);
-            if (metric == Metric::kCosine) {
-                distance::normalize_f32(reinterpret_cast<float*>(out), dim);
+    // About 64 MiB of source pages per chunk; gathered rows may each touch their own page.
+    const uint64_t chunk =
+        row_ids != nullptr ? 16384 : std::max<uint64_t>(4096, (64u << 20) / stride_bytes);
+    for (uint64_t c0 = 0; c0 < rows; c0 += chunk) {
+        const uint64_t c1 = std::min(rows, c0 + chunk);
+        tbb::parallel_for(tbb::blocked_range<uint64_t>(c0, c1, 4096), [&](const auto& r) {
+            for (uint64_t i = r.begin(); i != r.end(); ++i) {
+                uint8_t* out = dst + i * stride;
+                const uint64_t from = row_ids != nullptr ? row_ids[i] : i;
+                std::memcpy(out, src + from * stride_bytes, row_bytes);
+                std::memset(out + row_bytes, 0, stride - row_bytes);
+                if (metric == Metric::kCosine) {
+                    distance::normalize_f32(reinterpret_cast<float*>(out), dim);
+                }
             }
-        }
-    });
+        });
+        if (release) release();
+    }
     return s;
 }
 
-namespace {
-
-double element(DType t, const void* row, uint32_t j) {
-    switch (t) {
-        case DType::kF32:
-            return static_cast<const float*>(row)[j];
-        case DType::kU8:
-            return static_cast<const uint8_t*>(row)[j];
-        case DType::kI8:
-            return static_cast<const int8_t*>(row)[j];
-    }
-    return 0;
-}
-
-}  // namespace
-
 Result<std::unique_ptr<FullPrecisionStore>> FullPrecisionStore::create_mips(
-    DType dtype, uint32_t dim, uint64_t rows, const void* data, size_t stride_bytes) {
+    DType dtype, uint32_t dim, uint64_t rows, const void* data, size_t stride_bytes,
+    double max_norm, const uint32_t* row_ids) {
     if (dim == 0 || dim >= kMaxDimension) {
         return Status::invalid_argument(
             fmt::format("dimension {} is outside [1, {}) for ip", dim, kMaxDimension));
@@ -105,16 +99,19 @@ Result<std::unique_ptr<FullPrecisionStore>> FullPrecisionStore::create_mips(
         for (uint64_t i = r.begin(); i != r.end(); ++i) {
             auto* out = reinterpret_cast<float*>(s->data_.data() + i * s->stride_);
             double acc = 0;
+            const uint64_t from = row_ids != nullptr ? row_ids[i] : i;
             for (uint32_t j = 0; j < dim; ++j) {
-                const double v = element(dtype, src + i * stride_bytes, j);
+                const double v = element_value(dtype, src + from * stride_bytes, j);
                 out[j] = static_cast<float>(v);
                 acc += v * v;
             }
             sq[i] = acc;
         }
     });
-    double max_sq = 0;
-    for (double v : sq) max_sq = std::max(max_sq, v);
+    double max_sq = max_norm * max_norm;
+    if (max_norm <= 0) {
+        for (double v : sq) max_sq = std::max(max_sq, v);
+    }
     tbb::parallel_for(tbb::blocked_range<uint64_t>(0, rows, 4096), [&](const auto& r) {
         for (uint64_t i = r.begin(); i != r.end(); ++i) {
             auto* out = reinterpret_cast<float*>(s->data_.data() + i * s->stride_);
@@ -137,7 +134,7 @@ const void* FullPrecisionStore::prepare_query(const void* query, void* scratch) 
     if (mips_) {
         auto* out = static_cast<float*>(scratch);
         for (uint32_t j = 0; j + 1 < dim_; ++j)
-            out[j] = static_cast<float>(element(input_dtype_, query, j));
+            out[j] = static_cast<float>(element_value(input_dtype_, query, j));
         out[dim_ - 1] = 0.0f;
         return scratch;
     }

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include <strata/status.hpp>
@@ -44,20 +45,25 @@ class VectorStore {
 /// the distance is then 1 - dot. Rows may come from any strided source.
 class FullPrecisionStore final : public VectorStore {
   public:
-    /// Copies `rows` vectors of `dim` elements of `dtype` from `data` (row i at data + i*stride).
+    /// Copies `rows` vectors of `dim` elements of `dtype` from `data` (row i at data + i*stride;
+    /// with `row_ids`, store row i is source row row_ids[i]).
     /// Errors: InvalidArgument (dim 0, too many rows), ResourceExhausted (allocation).
-    static Result<std::unique_ptr<FullPrecisionStore>> create(DType dtype, Metric metric,
-                                                              uint32_t dim, uint64_t rows,
-                                                              const void* data,
-                                                              size_t stride_bytes);
+    /// `release`, when set, runs after each 64 MiB of rows copied (the builder drops the input's
+    /// resident pages there, so a memory-mapped source never counts twice).
+    static Result<std::unique_ptr<FullPrecisionStore>> create(
+        DType dtype, Metric metric, uint32_t dim, uint64_t rows, const void* data,
+        size_t stride_bytes, const uint32_t* row_ids = nullptr,
+        const std::function<void()>& release = {});
 
     /// Maximum-inner-product search reduced to L2 (Bachrach et al. 2014, as DiskANN does):
     /// rows become f32 [x, sqrt(M^2 - |x|^2)] with M the largest norm, queries [q, 0], so that
     /// |q' - x'|^2 = M^2 + |q|^2 - 2<q, x> ranks exactly like -<q, x>. dim() is the input
     /// dimension + 1; prepare_query takes input-dtype queries of the input dimension.
-    static Result<std::unique_ptr<FullPrecisionStore>> create_mips(DType dtype, uint32_t dim,
-                                                                   uint64_t rows, const void* data,
-                                                                   size_t stride_bytes);
+    /// `max_norm` > 0 fixes M (a store over a subset must use the whole data set's M); rows
+    /// longer than it are clamped to an extra coordinate of 0. `row_ids` as for create().
+    static Result<std::unique_ptr<FullPrecisionStore>> create_mips(
+        DType dtype, uint32_t dim, uint64_t rows, const void* data, size_t stride_bytes,
+        double max_norm = 0, const uint32_t* row_ids = nullptr);
 
     uint32_t size() const override { return rows_; }
     uint32_t dim() const override { return dim_; }

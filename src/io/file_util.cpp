@@ -190,6 +190,9 @@ void MappedFile::advise(AccessPattern pattern) const {
         case AccessPattern::kWillNeed:
             advice = MADV_WILLNEED;
             break;
+        case AccessPattern::kDontNeed:
+            advice = MADV_DONTNEED;
+            break;
     }
     // A hint only: failure changes performance, never results.
     (void)::madvise(const_cast<uint8_t*>(data_), size_, advice);

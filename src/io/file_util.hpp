@@ -19,7 +19,9 @@ Status atomic_write_file(const std::string& path, std::string_view contents);
 Result<std::string> read_file(const std::string& path);
 
 /// How a mapping will be read; passed to madvise as a hint (never an error if refused).
-enum class AccessPattern : uint8_t { kNormal, kSequential, kRandom, kWillNeed };
+/// kDontNeed drops this process's resident pages of the mapping (they are re-read from the page
+/// cache on the next access): long passes over a big file call it to keep RSS bounded.
+enum class AccessPattern : uint8_t { kNormal, kSequential, kRandom, kWillNeed, kDontNeed };
 
 /// A whole regular file mapped read-only (PROT_READ, MAP_PRIVATE). An empty file maps to
 /// data() == nullptr, size() == 0. Movable, not copyable; concurrent reads are safe.

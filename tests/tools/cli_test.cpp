@@ -1,10 +1,13 @@
 // The strata command end to end: help texts, gen -> gt against a naive scan, and bad input
 // reported with a clear message and a non-zero exit code.
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -151,6 +154,68 @@ TEST(Cli, BadInputGivesClearErrors) {
     r = run("gen --quiet --n 10 --dim 8 --dtype f64 --out " + dir.file("z.fbin"));
     EXPECT_EQ(r.code, 1);
     EXPECT_TRUE(contains(r.output, "f64")) << r.output;
+}
+
+}  // namespace
+}  // namespace strata
+
+namespace strata {
+namespace {
+
+TEST(Cli, BuildInfoVerifyAndDamageDetection) {
+    testing::TempDir dir;
+    const std::string base = dir.file("base.fbin"), idx = dir.file("idx");
+    ASSERT_EQ(run("gen --quiet --n 3000 --dim 16 --out " + base).code, 0);
+    CmdResult r = run("build --quiet --data " + base + " --out " + idx + " --R 16 --L 32");
+    ASSERT_EQ(r.code, 0) << r.output;
+    r = run("info " + idx);
+    EXPECT_EQ(r.code, 0) << r.output;
+    EXPECT_TRUE(contains(r.output, "3000 nodes, 16 x f32, metric l2, R = 16")) << r.output;
+    EXPECT_TRUE(contains(r.output, "\"pq_bytes\": 16")) << r.output;
+    r = run("verify --quiet " + idx);
+    EXPECT_EQ(r.code, 0) << r.output;
+    EXPECT_TRUE(contains(r.output, "OK")) << r.output;
+    // One flipped byte in the PQ codes is found and blamed on that file.
+    auto codes = testing::read_bytes(idx + "/pq.codes");
+    codes[codes.size() / 2] ^= 0x20;
+    testing::write_bytes(idx + "/pq.codes", codes);
+    r = run("verify --quiet " + idx);
+    EXPECT_EQ(r.code, 1) << r.output;
+    EXPECT_TRUE(contains(r.output, "pq.codes")) << r.output;
+    // An existing directory is refused without --force.
+    r = run("build --quiet --data " + base + " --out " + idx);
+    EXPECT_EQ(r.code, 1);
+    EXPECT_TRUE(contains(r.output, "already exists")) << r.output;
+    r = run("build --quiet --data " + base + " --out " + idx + " --R 16 --force");
+    EXPECT_EQ(r.code, 0) << r.output;
+    EXPECT_EQ(run("verify --quiet " + idx).code, 0);
+}
+
+TEST(Cli, BuildKilledMidwayLeavesNothingInfoAccepts) {
+    testing::TempDir dir;
+    const std::string base = dir.file("base.fbin"), idx = dir.file("idx");
+    ASSERT_EQ(run("gen --quiet --n 200000 --dim 64 --out " + base).code, 0);
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        execl(STRATA_BIN, STRATA_BIN, "build", "--quiet", "--data", base.c_str(), "--out",
+              idx.c_str(), static_cast<char*>(nullptr));
+        _exit(127);
+    }
+    usleep(1500 * 1000);  // mid-build: PQ or graph phase
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    EXPECT_TRUE(WIFSIGNALED(status)) << "the build finished before it was killed";
+    EXPECT_FALSE(std::filesystem::exists(idx));
+    CmdResult r = run("info " + idx);
+    EXPECT_EQ(r.code, 1) << r.output;
+    // Whatever the build left beside it (a temporary directory) is refused too.
+    for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+        if (e.is_directory()) {
+            EXPECT_EQ(run("info " + e.path().string()).code, 1) << e.path();
+        }
+    }
 }
 
 }  // namespace

@@ -1,6 +1,10 @@
 # Fails when an object built with ISA flags defines any global or weak symbol other than its
 # kernel table: such a symbol could be shared with (and picked by the linker for) baseline code.
-# Usage: cmake -DNM=<nm> -DOBJECTS="a.o|b.o" -P check_isa_objects.cmake
+# Usage: cmake -DNM=<nm> -DOBJECTS="a.o|b.o" -DTABLE_REGEX=<mangled table name regex>
+#              -P CheckIsaObjects.cmake
+if(NOT TABLE_REGEX)
+  message(FATAL_ERROR "TABLE_REGEX is required")
+endif()
 string(REPLACE "|" ";" objects "${OBJECTS}")
 list(LENGTH objects count)
 if(count EQUAL 0)
@@ -22,7 +26,7 @@ foreach(obj IN LISTS objects)
     endif()
     set(type "${CMAKE_MATCH_1}")
     set(name "${CMAKE_MATCH_2}")
-    if(name MATCHES "^_ZN6strata8distance6detail[0-9]+k[A-Za-z0-9]+KernelsE$")
+    if(name MATCHES "${TABLE_REGEX}")
       math(EXPR tables "${tables} + 1")
     elseif(name MATCHES "^__odr_asan")
       # AddressSanitizer's one-byte ODR indicator for the table: data, not code.
