@@ -54,35 +54,44 @@ std::string describe(const io::Dataset& data, uint64_t row, Metric metric) {
 
 }  // namespace
 
+uint64_t rows_per_chunk(const io::Dataset& data, uint64_t bytes) {
+    return std::max<uint64_t>(1024, bytes / std::max<size_t>(1, data.row_stride_bytes()));
+}
+
 InputScan scan_input(const io::Dataset& data, Metric metric) {
     tbb::combinable<Partial> parts;
     const uint32_t dim = data.dim();
-    tbb::parallel_for(tbb::blocked_range<uint64_t>(0, data.size(), 8192), [&](const auto& r) {
-        Partial& p = parts.local();
-        for (uint64_t i = r.begin(); i != r.end(); ++i) {
-            double norm = 0;
-            bool finite = true;
-            switch (data.dtype()) {
-                case DType::kF32:
-                    finite = row_norm(data.row_as<float>(i), dim, norm);
-                    break;
-                case DType::kU8:
-                    row_norm(data.row_as<uint8_t>(i), dim, norm);
-                    break;
-                case DType::kI8:
-                    row_norm(data.row_as<int8_t>(i), dim, norm);
-                    break;
+    const uint64_t chunk = rows_per_chunk(data);
+    for (uint64_t c0 = 0; c0 < data.size(); c0 += chunk) {
+        const uint64_t c1 = std::min(data.size(), c0 + chunk);
+        tbb::parallel_for(tbb::blocked_range<uint64_t>(c0, c1, 8192), [&](const auto& r) {
+            Partial& p = parts.local();
+            for (uint64_t i = r.begin(); i != r.end(); ++i) {
+                double norm = 0;
+                bool finite = true;
+                switch (data.dtype()) {
+                    case DType::kF32:
+                        finite = row_norm(data.row_as<float>(i), dim, norm);
+                        break;
+                    case DType::kU8:
+                        row_norm(data.row_as<uint8_t>(i), dim, norm);
+                        break;
+                    case DType::kI8:
+                        row_norm(data.row_as<int8_t>(i), dim, norm);
+                        break;
+                }
+                if (!finite || !std::isfinite(norm) || (metric == Metric::kCosine && norm == 0.0)) {
+                    p.bad.push_back(i);
+                    continue;
+                }
+                p.lo = std::min(p.lo, norm);
+                p.hi = std::max(p.hi, norm);
+                p.sum += norm;
+                ++p.good;
             }
-            if (!finite || !std::isfinite(norm) || (metric == Metric::kCosine && norm == 0.0)) {
-                p.bad.push_back(i);
-                continue;
-            }
-            p.lo = std::min(p.lo, norm);
-            p.hi = std::max(p.hi, norm);
-            p.sum += norm;
-            ++p.good;
-        }
-    });
+        });
+        data.advise(io::AccessPattern::kDontNeed);
+    }
     InputScan scan;
     double lo = std::numeric_limits<double>::infinity(), sum = 0;
     parts.combine_each([&](const Partial& p) {

@@ -25,7 +25,12 @@ struct InputScan {
     uint64_t good_rows = 0;
 };
 
-/// Scans every row in parallel. Never fails on bad rows: the caller decides (reject or skip).
+/// Rows per pass chunk so that one chunk spans about `bytes` of the file (at least 1024 rows).
+uint64_t rows_per_chunk(const io::Dataset& data, uint64_t bytes = 64ull << 20);
+
+/// Scans every row in parallel, in chunks of about 64 MiB, dropping the input's resident pages
+/// after each (so a memory-mapped input never counts against the build's memory). Never fails
+/// on bad rows: the caller decides (reject or skip).
 InputScan scan_input(const io::Dataset& data, Metric metric);
 
 /// Loads external ids: a text file with one unsigned integer per line (".txt"), or raw

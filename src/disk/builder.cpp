@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <numeric>
 #include <optional>
@@ -79,6 +80,7 @@ Result<io::Dataset> write_prepared(const io::Dataset& in, const std::vector<uint
     STRATA_ASSIGN_OR_RETURN(auto writer, io::VectorWriter::create(path, out_type, in.dim()));
     Progress progress("prepare", in.size(), bar(o));
     std::vector<float> row(in.dim());
+    const uint64_t chunk = disk::rows_per_chunk(in);
     size_t next_bad = 0;
     for (uint64_t i = 0; i < in.size(); ++i) {
         if (next_bad < bad.size() && bad[next_bad] == i) {
@@ -92,12 +94,12 @@ Result<io::Dataset> write_prepared(const io::Dataset& in, const std::vector<uint
             distance::normalize_f32(row.data(), in.dim());
             STRATA_RETURN_IF_ERROR(writer.append(row.data(), 1));
         }
-        if ((i & 65535) == 65535) {
-            progress.add(65536);
+        if ((i + 1) % chunk == 0) {
+            progress.add(chunk);
             in.advise(io::AccessPattern::kDontNeed);
         }
     }
-    progress.add(in.size() & 65535);
+    progress.add(in.size() % chunk);
     STRATA_RETURN_IF_ERROR(writer.finish());
     in.advise(io::AccessPattern::kDontNeed);
     return io::Dataset::open(path);
@@ -188,7 +190,24 @@ Status build_pq(const io::Dataset& data, const disk::BuildPlan& plan, const Buil
     po.threads = o.threads;
     Progress train_bar("pq train", plan.pq_bytes, bar(o));
     po.progress = &train_bar;
-    STRATA_ASSIGN_OR_RETURN(auto codebook, quant::PqCodebook::train(view_of(data), po));
+    // Gather a stratified sample (every n/m-th row) into RAM ourselves, dropping the input's
+    // pages every 16K rows: sampling straight from the mapping would touch most of its pages.
+    const size_t row_bytes = data.row_bytes();
+    const uint64_t sample_rows = std::max<uint64_t>(
+        1, std::min({data.size(), o.pq_train_sample,
+                     plan.pq_train_memory_bytes / std::max<size_t>(1, row_bytes)}));
+    std::vector<uint8_t> sample(sample_rows * row_bytes);
+    for (uint64_t i = 0; i < sample_rows; ++i) {
+        std::memcpy(sample.data() + i * row_bytes, data.row(i * data.size() / sample_rows),
+                    row_bytes);
+        if ((i & 16383) == 16383) data.advise(io::AccessPattern::kDontNeed);
+    }
+    data.advise(io::AccessPattern::kDontNeed);
+    po.train_sample = sample_rows;
+    STRATA_ASSIGN_OR_RETURN(
+        auto codebook,
+        quant::PqCodebook::train({sample.data(), sample_rows, data.dim(), data.dtype(), 0}, po));
+    std::vector<uint8_t>().swap(sample);
     train_bar.finish();
     data.advise(io::AccessPattern::kDontNeed);
     rep.seconds_pq_train = since(t0);
@@ -256,15 +275,16 @@ Status build_graph_one_shot(const io::Dataset& data, const Prepared& p, const Bu
     rep.max_degree = built.graph.max_degree();
     t0 = Clock::now();
     Progress layout_bar("layout", data.size(), bar(o));
+    const uint64_t chunk = disk::rows_per_chunk(data);
     for (uint64_t i = 0; i < data.size(); ++i) {
         STRATA_RETURN_IF_ERROR(
             writer.append_node(data.row(i), built.graph.neighbors(static_cast<uint32_t>(i))));
-        if ((i & 65535) == 65535) {
-            layout_bar.add(65536);
+        if ((i + 1) % chunk == 0) {
+            layout_bar.add(chunk);
             data.advise(io::AccessPattern::kDontNeed);
         }
     }
-    layout_bar.add(data.size() & 65535);
+    layout_bar.add(data.size() % chunk);
     rep.seconds_layout = since(t0);
     return writer.set_entry_point(built.medoid);
 }

@@ -75,6 +75,11 @@ class U32File {
     std::string path_;
 };
 
+/// Rows per streaming block: about 64 MiB of input, at most 65,536 rows.
+uint64_t block_rows(const distance::MatrixView& data) {
+    return std::clamp<uint64_t>((64ull << 20) / std::max<size_t>(1, data.stride()), 1024, 65536);
+}
+
 std::string shard_path(const std::string& dir, uint32_t s, const char* what) {
     return fmt::format("{}/shard-{:04}.{}", dir, s, what);
 }
@@ -92,6 +97,7 @@ Result<std::vector<uint64_t>> partition(const distance::MatrixView& data,
     for (uint64_t i = 0; i < sample_rows; ++i) {
         const uint64_t row = i * n / sample_rows;
         std::memcpy(sample.data() + i * row_bytes, data.row(row), row_bytes);
+        if (opt.release_input && (i & 16383) == 16383) opt.release_input();
     }
     if (opt.release_input) opt.release_input();
     quant::KMeansOptions ko;
@@ -110,7 +116,7 @@ Result<std::vector<uint64_t>> partition(const distance::MatrixView& data,
     }
     std::vector<uint64_t> sizes(shards, 0);
     const uint32_t top_m = std::min<uint32_t>(shards, quant::kMaxAssignTopM);
-    constexpr uint64_t kBlock = 65536;
+    const uint64_t kBlock = block_rows(data);
     std::vector<uint32_t> nearest(kBlock * top_m);
     quant::AssignOptions ao;
     ao.top_m = top_m;
@@ -146,7 +152,7 @@ Result<std::vector<uint64_t>> partition(const distance::MatrixView& data,
                 STRATA_RETURN_IF_ERROR(join(best));
             }
         }
-        if (opt.release_input && (b0 / kBlock) % 16 == 15) opt.release_input();
+        if (opt.release_input) opt.release_input();
     }
     for (auto& f : members) STRATA_RETURN_IF_ERROR(f.close());
     if (opt.release_input) opt.release_input();
@@ -246,7 +252,9 @@ Status merge(uint64_t n, uint32_t shards, const StoreFactory& make_store,
                                 U32File::open(shard_path(opt.temp_dir, s, "graph"), false));
         STRATA_RETURN_IF_ERROR(readers[s].advance(record_limit));
     }
-    constexpr uint64_t kBatch = 8192;
+    // Each re-prune reads up to 2R+1 random rows of the input; a batch touches at most ~16K
+    // rows (64 MiB of pages) between releases.
+    const uint64_t kBatch = std::max<uint64_t>(32, 16384 / (2 * uint64_t{vo.degree_max} + 1));
     std::vector<std::vector<uint32_t>> lists(kBatch);
     std::vector<Status> errors(kBatch);
     std::atomic<uint64_t> pruned{0};
@@ -293,7 +301,7 @@ Status merge(uint64_t n, uint32_t shards, const StoreFactory& make_store,
 
 uint32_t find_medoid_streaming(const distance::MatrixView& data,
                                const std::function<void()>& release_input) {
-    constexpr uint64_t kBlock = 65536;
+    const uint64_t kBlock = block_rows(data);
     const uint32_t dim = data.dim;
     std::vector<double> mean(dim, 0.0);
     std::vector<double> block_sum(dim);
