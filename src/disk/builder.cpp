@@ -412,12 +412,7 @@ Result<BuildReport> build(const std::string& data_path, const std::string& out_d
 }  // namespace
 
 Status BuildOptions::validate() const {
-    graph::VamanaOptions vo;
-    vo.degree_max = degree_max;
-    vo.list_size = list_size;
-    vo.alpha = alpha;
-    vo.threads = threads;
-    STRATA_RETURN_IF_ERROR(vo.validate());
+    STRATA_RETURN_IF_ERROR(vamana_options(*this).validate());
     if (!(memory_gb >= 0) || !std::isfinite(memory_gb)) {
         return Status::invalid_argument("memory budget must be a finite number of GiB >= 0");
     }

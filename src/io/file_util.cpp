@@ -119,9 +119,7 @@ Result<std::string> read_file(const std::string& path) {
 // ---------------------------------------------------------------------------------------------
 // MappedFile
 
-Result<MappedFile> MappedFile::open(const std::string& path) {
-    const int fd = open_retry(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) return errno_status(path, "open", errno);
+Result<uint64_t> regular_file_size_or_close(int fd, const std::string& path) {
     struct stat st {};
     if (::fstat(fd, &st) != 0) {
         const int err = errno;
@@ -133,16 +131,23 @@ Result<MappedFile> MappedFile::open(const std::string& path) {
         return Status::invalid_argument(fmt::format(
             "{}: not a regular file{}", path, S_ISDIR(st.st_mode) ? " (it is a directory)" : ""));
     }
+    return static_cast<uint64_t>(st.st_size);
+}
+
+Result<MappedFile> MappedFile::open(const std::string& path) {
+    const int fd = open_retry(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return errno_status(path, "open", errno);
+    STRATA_ASSIGN_OR_RETURN(const uint64_t file_bytes, regular_file_size_or_close(fd, path));
     MappedFile file;
     file.path_ = path;
-    file.size_ = static_cast<size_t>(st.st_size);
+    file.size_ = static_cast<size_t>(file_bytes);
     if (file.size_ > 0) {
         void* p = ::mmap(nullptr, file.size_, PROT_READ, MAP_PRIVATE, fd, 0);
         if (p == MAP_FAILED) {
             const int err = errno;
             ::close(fd);
             file.size_ = 0;
-            return Status::io_error(fmt::format("{}: mmap of {} bytes failed", path, st.st_size),
+            return Status::io_error(fmt::format("{}: mmap of {} bytes failed", path, file_bytes),
                                     err);
         }
         file.data_ = static_cast<const uint8_t*>(p);

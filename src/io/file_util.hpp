@@ -11,6 +11,11 @@
 
 namespace strata::io {
 
+/// fstat()s an open `fd` of `path` and requires a regular file; on failure closes `fd` and
+/// returns IOError (fstat) or InvalidArgument ("not a regular file", naming a directory as such).
+/// On success returns the file size in bytes and leaves `fd` open.
+Result<uint64_t> regular_file_size_or_close(int fd, const std::string& path);
+
 /// fsyncs the directory holding `path` so a rename inside it is durable.
 Status fsync_parent_dir(const std::string& path);
 /// Atomically replaces `path` with `contents`: write `path.tmp.<pid>`, fsync, rename, fsync dir.

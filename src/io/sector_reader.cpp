@@ -2,6 +2,8 @@
 // error reporting) over the engines of sector_backends.cpp.
 #include "io/sector_reader.hpp"
 
+#include "io/file_util.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -133,16 +135,7 @@ Result<std::shared_ptr<const SectorFile>> SectorFile::open(const std::string& pa
         if (err == ENOENT) return Status::not_found(fmt::format("{}: no such file", path));
         return Status::io_error(fmt::format("{}: open for sector reads failed", path), err);
     }
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) {
-        const int err = errno;
-        ::close(fd);
-        return Status::io_error(fmt::format("{}: fstat failed", path), err);
-    }
-    if (!S_ISREG(st.st_mode)) {
-        ::close(fd);
-        return Status::invalid_argument(fmt::format("{}: not a regular file", path));
-    }
+    STRATA_ASSIGN_OR_RETURN(const uint64_t file_bytes, regular_file_size_or_close(fd, path));
 
     IoBackendKind backend = IoBackendKind::kPread;
     if (options.backend != IoBackendKind::kPread) {
@@ -163,8 +156,7 @@ Result<std::shared_ptr<const SectorFile>> SectorFile::open(const std::string& pa
                 err, errno_text(err), path);
         }
     }
-    return std::shared_ptr<const SectorFile>(
-        new SectorFile(path, fd, static_cast<uint64_t>(st.st_size), direct, backend));
+    return std::shared_ptr<const SectorFile>(new SectorFile(path, fd, file_bytes, direct, backend));
 } catch (const std::bad_alloc&) {
     return Status::resource_exhausted(fmt::format("{}: out of memory", path));
 }
