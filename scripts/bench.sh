@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks (not part of the test run). Prints tables and writes raw results under
-# build/bench/. Usage: scripts/bench.sh [micro|gt|build|budget|all]   (default all)
+# build/bench/. Usage: scripts/bench.sh [micro|gt|build|budget|search|all]   (default all)
 #   micro:  ns per distance for every type, metric and ISA at d = 96..1536, and PQ ADC ns per
 #           code (Google Benchmark, median of 5 repetitions)
 #   gt:     strata gt on 1M x 128-d f32 against 10,000 queries, k = 100, 2 threads (3 runs)
@@ -8,11 +8,17 @@
 #           recall@10 of the graph (in memory) against exact ground truth
 #   budget: 3.3M x 128-d f32 (one-shot needs about 3 GB) built one-shot and with --memory-gb 1:
 #           peak RSS of both and their recall@10 (long: about 40 minutes here)
+#   search: SSD search sweeps (strata search, O_DIRECT so the page cache is out of the way) on
+#           Fashion-MNIST (R=64, L=100, alpha=1.2, PQ 64 B) and strata gen 1M x 128 f32: 1 and 2
+#           threads, pipelined and rounds, with and without a node cache of 10% of the nodes,
+#           3 runs each (medians), then the peers hnswlib, FAISS HNSW and FAISS IVF-PQ on the same
+#           queries (when built: scripts/setup.sh --with-bench). Writes build/bench/search-*.jsonl,
+#           -*.csv and -*.png (recall vs QPS). About 40 minutes here.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 what=${1:-all}
-scripts/setup.sh
+if [[ $what == search ]]; then scripts/setup.sh --with-data --with-bench; else scripts/setup.sh; fi
 scripts/build.sh build
 out=build/bench
 mkdir -p "$out"
@@ -67,6 +73,20 @@ if [[ $what == gt || $what == all ]]; then
   done
 fi
 
+# strata gen 1M x 128 f32 (seed 42) with 10,000 queries and their exact top-100, made once.
+ensure_bench_1m() {  # dir
+  local data=$1
+  mkdir -p "$data"
+  if [[ ! -s $data/base.fbin ]]; then
+    build/tools/strata gen --quiet --n 1000000 --dim 128 --seed 42 --out "$data/base.fbin" \
+      --queries 10000 --queries-out "$data/query.fbin"
+  fi
+  if [[ ! -s $data/gt100.ibin ]]; then
+    build/tools/strata gt --quiet --threads 2 --base "$data/base.fbin" \
+      --queries "$data/query.fbin" --k 100 --out "$data/gt100.ibin"
+  fi
+}
+
 # One build with its peak RSS and the recall of the resulting graph.
 build_and_measure() {  # data queries gt out extra-flags...
   local data=$1 queries=$2 gt=$3 out=$4
@@ -79,15 +99,7 @@ build_and_measure() {  # data queries gt out extra-flags...
 
 if [[ $what == build || $what == all ]]; then
   data=data/bench-1m
-  mkdir -p "$data"
-  if [[ ! -s $data/base.fbin ]]; then
-    build/tools/strata gen --quiet --n 1000000 --dim 128 --seed 42 --out "$data/base.fbin" \
-      --queries 10000 --queries-out "$data/query.fbin"
-  fi
-  if [[ ! -s $data/gt100.ibin ]]; then
-    build/tools/strata gt --quiet --threads 2 --base "$data/base.fbin" \
-      --queries "$data/query.fbin" --k 100 --out "$data/gt100.ibin"
-  fi
+  ensure_bench_1m "$data"
   echo
   echo "strata build: 1M x 128 f32, R=64, L=100, alpha=1.2, PQ 32 B, 2 threads"
   build_and_measure "$data/base.fbin" "$data/query.fbin" "$data/gt100.ibin" "$data/index"
@@ -111,4 +123,93 @@ if [[ $what == budget ]]; then
   echo "strata build: 3.3M x 128 f32 with --memory-gb 1 (sharded)"
   build_and_measure "$data/base.fbin" "$data/query.fbin" "$data/gt10.ibin" "$data/index-1g" \
     --memory-gb 1
+fi
+
+# One data set's search sweep: ours (3 runs each, medians) and the peers', table and plot.
+search_sweep() {  # name base queries gt index cache_mb lists pq_bytes
+  local name=$1 base=$2 queries=$3 gt=$4 index=$5 cache_mb=$6 lists=$7 pq=$8
+  local raw="$out/search-$name.raw.jsonl" med="$out/search-$name.jsonl"
+  if [[ ! -s $index/index.strata ]]; then
+    echo "strata build: $name, R=64, L=100, alpha=1.2, PQ $pq B, 2 threads"
+    /usr/bin/time -f "  peak RSS %M KiB, wall %e s" build/tools/strata build --quiet --json \
+      --data "$base" --out "$index" --R 64 --L 100 --alpha 1.2 --pq-bytes "$pq" --threads 2 \
+      --force 2>&1
+  fi
+  : >"$raw"
+  for run in 1 2 3; do
+    for cache in 0 "$cache_mb"; do
+      build/tools/strata search --json --index "$index" --queries "$queries" --gt "$gt" --k 10 \
+        --L "$lists" --beamwidth 4 --threads 1 --cache-mb "$cache" --mode pipelined,rounds \
+        | sed "s/^{/{\"run\": $run, \"cache_mb\": $cache, /" >>"$raw"
+    done
+    build/tools/strata search --json --index "$index" --queries "$queries" --gt "$gt" --k 10 \
+      --L "$lists" --beamwidth 4 --threads 2 --cache-mb "$cache_mb" --mode pipelined \
+      | sed "s/^{/{\"run\": $run, \"cache_mb\": $cache_mb, /" >>"$raw"
+  done
+  python3 - "$raw" "$med" "$name" <<'PY'
+import json, sys, statistics, collections
+raw, med, name = sys.argv[1:4]
+groups = collections.OrderedDict()
+for line in open(raw):
+    r = json.loads(line)
+    groups.setdefault((r["mode"], r["threads"], r["cache_mb"], r["L"]), []).append(r)
+print(f"\n{name}: strata search, k=10, W=4, medians of 3 runs (O_DIRECT, {groups and next(iter(groups.values()))[0]['io']})\n")
+print("| mode | threads | cache MiB | L | recall@10 | QPS | mean us | p50 | p99 | p99.9 | p99/mean | reads | hops | cache hits | peak RSS MiB |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+with open(med, "w") as f:
+    for (mode, t, c, L), rs in groups.items():
+        m = lambda key: statistics.median(r[key] for r in rs)
+        lat = {k: statistics.median(r["latency_us"][k] for r in rs) for k in ("mean", "p50", "p99", "p999")}
+        row = dict(rs[0]); row.pop("run")
+        row.update(qps=m("qps"), latency_us=lat, reads_mean=m("reads_mean"), hops_mean=m("hops_mean"),
+                   cache_hits_mean=m("cache_hits_mean"), recall=m("recall"),
+                   system=f"strata {mode} T{t}" + (f" cache {c} MiB" if c else ""))
+        f.write(json.dumps(row) + "\n")
+        print(f"| {mode} | {t} | {c} | {L} | {row['recall']:.4f} | {row['qps']:.0f} | {lat['mean']:.0f} | "
+              f"{lat['p50']:.0f} | {lat['p99']:.0f} | {lat['p999']:.0f} | {lat['p99']/lat['mean']:.2f} | "
+              f"{row['reads_mean']:.1f} | {row['hops_mean']:.1f} | {row['cache_hits_mean']:.1f} | "
+              f"{row['peak_rss_bytes']/2**20:.0f} |")
+PY
+  local files=("$med")
+  if [[ -x build/bench/peers/peer_bench ]]; then
+    local sys_name
+    for sys_name in hnswlib faiss-hnsw faiss-ivfpq; do
+      build/bench/peers/peer_bench --base "$base" --queries "$queries" --gt "$gt" --k 10 \
+        --threads 1 --build-threads 2 --system "$sys_name" --pq-bytes "$pq" \
+        >"$out/search-$name-$sys_name.jsonl" 2>"$out/search-$name-$sys_name.log" || {
+          echo "peer $sys_name failed: see $out/search-$name-$sys_name.log"; continue; }
+      files+=("$out/search-$name-$sys_name.jsonl")
+    done
+    echo
+    echo "$name: peers (1 search thread, batch size 1)"
+    echo
+    echo "| system | param | recall@10 | QPS | mean us | p99 us | build s | index RAM MiB |"
+    echo "|---|---|---|---|---|---|---|---|"
+    cat "${files[@]:1}" | python3 -c '
+import json, sys
+for line in sys.stdin:
+    r = json.loads(line)
+    print(f"| {r[\"system\"]} | {r[\"param\"]}={r[\"value\"]} | {r[\"recall\"]:.4f} | {r[\"qps\"]:.0f} | "
+          f"{r[\"latency_us\"][\"mean\"]:.0f} | {r[\"latency_us\"][\"p99\"]:.0f} | {r[\"build_seconds\"]:.1f} | "
+          f"{r[\"index_ram_bytes\"]/2**20:.0f} |")'
+  else
+    echo "(peers skipped: build/bench/peers/peer_bench not built; scripts/setup.sh --with-bench)"
+  fi
+  if /usr/bin/python3 -c "import matplotlib" 2>/dev/null; then
+    /usr/bin/python3 scripts/plot_sweep.py --out "$out/search-$name" \
+      --title "$name: recall@10 vs QPS (k=10, 1 thread unless noted)" "${files[@]}" >/dev/null &&
+      echo "plot: $out/search-$name.png, points: $out/search-$name.csv"
+  fi
+}
+
+if [[ $what == search ]]; then
+  STRATA_BIN=build/tools/strata scripts/data.sh fashion-mnist data/fashion-mnist >/dev/null
+  # 10% of the nodes' worth of cache: 6,000 nodes of 1,044 + 16 bytes.
+  search_sweep fashion-mnist data/fashion-mnist/base.u8bin data/fashion-mnist/query.u8bin \
+    data/fashion-mnist/gt100.ibin data/fashion-mnist/index 6.0 10,15,20,25,30,35,40,50,70,100 64
+  data=data/bench-1m
+  ensure_bench_1m "$data"
+  # 1M x 128 f32: 5 nodes of 772 B per sector; cache 64 MiB = about 8% of the nodes.
+  search_sweep gen-1m "$data/base.fbin" "$data/query.fbin" "$data/gt100.ibin" \
+    "$data/index-search" 64 10,15,20,30,40,50,70,100 32
 fi

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job end to end on a default data set: install, build, generate data, compute exact
-# ground truth, build a disk index, verify it, and measure the recall of its graph. Later stages
-# (SSD search, serve, query) join here.
+# ground truth, build a disk index, verify it, and search it from the SSD (io_uring, O_DIRECT)
+# with a sweep of list sizes: recall, QPS, latency and reads per query. Later stages (serve,
+# updates) join here.
 # Usage: scripts/quickstart.sh [N] [DIM]   (default 100000 x 128, f32, l2)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -26,8 +27,9 @@ echo "== build the disk index (R = 64, L = 100, PQ 32 bytes)"
 "$strata" build --data "$dir/base.fbin" --out "$dir/index" --metric l2 --force
 echo "== verify every checksum and node"
 "$strata" verify "$dir/index"
-echo "== recall of the graph (in memory, exact distances)"
-build/bench/index_recall_bench "$dir/index" "$dir/query.fbin" "$dir/gt10.ibin" 10 10,20,50,100
+echo "== search from the SSD: k = 10, beam width 4, 1 thread, 8 MiB node cache"
+"$strata" search --index "$dir/index" --queries "$dir/query.fbin" --gt "$dir/gt10.ibin" --k 10 \
+  --L 10,20,30,50,100 --beamwidth 4 --threads 1 --cache-mb 8 --out "$dir/result10.ibin"
 echo "== report"
 "$strata" version
 "$strata" inspect "$dir/base.fbin"

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages strata needs to build, test and benchmark. Idempotent and quiet
-# when everything is present. Usage: scripts/setup.sh [--with-data]
+# when everything is present. Usage: scripts/setup.sh [--with-data] [--with-bench]
+#   --with-data   also the Fashion-MNIST data set package
+#   --with-bench  also the peer libraries and plotting for the benchmarks (hnswlib, FAISS,
+#                 matplotlib: bench/peers/peer_bench and scripts/plot_sweep.py)
 set -euo pipefail
 
 packages=(
@@ -10,9 +13,13 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 time
 )
-if [[ "${1:-}" == "--with-data" ]]; then
-  packages+=(dataset-fashion-mnist)
-fi
+for arg in "$@"; do
+  case "$arg" in
+    --with-data) packages+=(dataset-fashion-mnist) ;;
+    --with-bench) packages+=(libhnswlib-dev libfaiss-dev python3-matplotlib) ;;
+    *) echo "setup: unknown flag '$arg' (expected --with-data, --with-bench)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

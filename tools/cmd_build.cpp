@@ -21,15 +21,16 @@ void print_report(const BuildReport& r, const std::string& out) {
                "strata build: wrote {}\n"
                "  rows: {} read, {} indexed, {} skipped; {} x {}\n"
                "  graph: {} (shards {}), average degree {:.1f}, max {}, entry {}\n"
-               "  pq: {} bytes per vector\n"
+               "  pq: {} bytes per vector; navigation graph: {} nodes\n"
                "  time: prepare {:.1f} s, pq train {:.1f} s, pq encode {:.1f} s, graph {:.1f} s, "
-               "layout {:.1f} s, total {:.1f} s\n"
+               "layout {:.1f} s, nav {:.1f} s, total {:.1f} s\n"
                "  memory: peak RSS {:.2f} GiB, budget {:.2f} GiB (one-shot estimate {:.2f} GiB)\n",
                out, r.rows_read, r.rows_indexed, r.rows_skipped, r.dim, dtype_name(r.dtype),
                r.partitioned ? "sharded" : "one-shot", r.shards, r.average_degree, r.max_degree,
-               r.entry_point, r.pq_bytes, r.seconds_prepare, r.seconds_pq_train,
-               r.seconds_pq_encode, r.seconds_graph, r.seconds_layout, r.seconds_total,
-               gib(r.peak_rss_bytes), gib(r.memory_budget_bytes), gib(r.estimated_one_shot_bytes));
+               r.entry_point, r.pq_bytes, r.nav_samples, r.seconds_prepare, r.seconds_pq_train,
+               r.seconds_pq_encode, r.seconds_graph, r.seconds_layout, r.seconds_nav,
+               r.seconds_total, gib(r.peak_rss_bytes), gib(r.memory_budget_bytes),
+               gib(r.estimated_one_shot_bytes));
 }
 
 void print_json(const BuildReport& r, const std::string& out) {
@@ -37,12 +38,13 @@ void print_json(const BuildReport& r, const std::string& out) {
         "{{\"out\": \"{}\", \"rows_read\": {}, \"rows_indexed\": {}, \"rows_skipped\": {}, "
         "\"dim\": {}, \"dtype\": \"{}\", \"pq_bytes\": {}, \"partitioned\": {}, \"shards\": {}, "
         "\"average_degree\": {:.3f}, \"seconds\": {{\"prepare\": {:.3f}, \"pq_train\": {:.3f}, "
-        "\"pq_encode\": {:.3f}, \"graph\": {:.3f}, \"layout\": {:.3f}, \"total\": {:.3f}}}, "
-        "\"peak_rss_bytes\": {}, \"memory_budget_bytes\": {}}}\n",
+        "\"pq_encode\": {:.3f}, \"graph\": {:.3f}, \"layout\": {:.3f}, \"nav\": {:.3f}, "
+        "\"total\": {:.3f}}}, \"nav_samples\": {}, \"peak_rss_bytes\": {}, "
+        "\"memory_budget_bytes\": {}}}\n",
         out, r.rows_read, r.rows_indexed, r.rows_skipped, r.dim, dtype_name(r.dtype), r.pq_bytes,
         r.partitioned ? "true" : "false", r.shards, r.average_degree, r.seconds_prepare,
-        r.seconds_pq_train, r.seconds_pq_encode, r.seconds_graph, r.seconds_layout, r.seconds_total,
-        r.peak_rss_bytes, r.memory_budget_bytes);
+        r.seconds_pq_train, r.seconds_pq_encode, r.seconds_graph, r.seconds_layout, r.seconds_nav,
+        r.seconds_total, r.nav_samples, r.peak_rss_bytes, r.memory_budget_bytes);
 }
 
 int run_build(BuildArgs& a, const GlobalFlags& global) {
@@ -92,6 +94,14 @@ void register_build(CLI::App& app, GlobalFlags& global, int& exit_code) {
     cmd->add_option("--pq-sample", o.pq_train_sample, "Rows the PQ codebook trains on");
     cmd->add_option("--shards", o.shards,
                     "Force the number of graph shards (0 = by budget, 1 = one-shot)");
+    cmd->add_option("--nav-fraction", o.nav_fraction,
+                    "Fraction of nodes in the in-RAM navigation graph search starts from "
+                    "(0 = none, start at the medoid)");
+    cmd->add_option("--nav-degree", o.nav_degree, "Maximum degree of the navigation graph");
+    cmd->add_flag_function(
+        "--no-pack", [o = &o](int64_t) { o->pack_sectors = false; },
+        "Keep row order on disk instead of packing graph neighbours into shared "
+        "sectors");
     cmd->add_flag("--skip-bad", o.skip_bad,
                   "Skip rows with NaN/Inf (or zero norm under cosine) instead of failing");
     cmd->add_flag("--force", o.force, "Replace an existing output directory");

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
     register_info(app, global, exit_code);
     register_gen(app, global, exit_code);
     register_gt(app, global, exit_code);
+    register_search(app, global, exit_code);
     register_convert(app, global, exit_code);
     register_inspect(app, global, exit_code);
     register_version(app, global, exit_code);

@@ -48,6 +48,16 @@ struct BuildOptions {
     uint64_t pq_train_sample = 256000;
     /// Force this many graph shards (0 = decided by the budget; 1 = one-shot). Default 0.
     uint32_t shards = 0;
+    /// Fraction of the nodes sampled into the navigation graph (nav.graph), which search walks
+    /// in RAM to pick its entry points; at least 256 nodes are sampled (all of a smaller
+    /// index). 0 = no navigation graph (search starts at the medoid). In [0, 0.1]. Default 0.01.
+    double nav_fraction = 0.01;
+    /// Maximum degree of the navigation graph, in [2, 128]. Default 32.
+    uint32_t nav_degree = 32;
+    /// When several nodes share a 4 KiB sector, order the nodes so that graph neighbours share
+    /// sectors (one read then brings nodes the search expands next). One-shot builds only; the
+    /// external ids are unchanged. Default true.
+    bool pack_sectors = true;
 
     Status validate() const;
 };
@@ -72,8 +82,11 @@ struct BuildReport {
     double seconds_prepare = 0;  ///< scan, validation, normalization
     double seconds_pq_train = 0;
     double seconds_pq_encode = 0;
-    double seconds_graph = 0;   ///< partitioned: partition + shard builds + merge
-    double seconds_layout = 0;  ///< writing node sectors (partitioned: inside the merge)
+    double seconds_graph = 0;    ///< partitioned: partition + shard builds + merge
+    double seconds_layout = 0;   ///< writing node sectors (partitioned: inside the merge)
+    double seconds_nav = 0;      ///< sampling and building the navigation graph
+    uint64_t nav_samples = 0;    ///< nodes in the navigation graph (0 = none)
+    bool sector_packed = false;  ///< nodes reordered so that graph neighbours share sectors
     double seconds_total = 0;
 };
 

@@ -22,6 +22,8 @@
 #include "disk/builder_plan.hpp"
 #include "disk/index_writer.hpp"
 #include "disk/meta.hpp"
+#include "disk/nav_graph.hpp"
+#include "disk/sector_packing.hpp"
 #include "graph/sharded_build.hpp"
 #include "graph/vamana.hpp"
 #include "io/dataset.hpp"
@@ -179,8 +181,10 @@ Status check_output(const std::string& out_dir, bool force) {
 
 /// Trains PQ, encodes every row in chunks (dropping input pages between them) and writes the
 /// codebook and codes companions.
+/// With `codes_out` the codes are handed back (to be written once the node order is known)
+/// instead of written.
 Status build_pq(const io::Dataset& data, const disk::BuildPlan& plan, const BuildOptions& o,
-                disk::IndexWriter& writer, BuildReport& rep) {
+                disk::IndexWriter& writer, BuildReport& rep, std::vector<uint8_t>* codes_out) {
     auto t0 = Clock::now();
     quant::PqOptions po;
     po.bytes = plan.pq_bytes;
@@ -227,6 +231,10 @@ Status build_pq(const io::Dataset& data, const disk::BuildPlan& plan, const Buil
     }
     rep.seconds_pq_encode = since(t0);
     STRATA_RETURN_IF_ERROR(writer.add_file(disk::FileKind::kPqCodebook, codebook.serialize()));
+    if (codes_out != nullptr) {
+        *codes_out = std::move(codes);
+        return Status::ok();
+    }
     return writer.add_file(
         disk::FileKind::kPqCodes,
         std::string_view(reinterpret_cast<const char*>(codes.data()), codes.size()), plan.pq_bytes);
@@ -256,8 +264,10 @@ Result<std::unique_ptr<graph::FullPrecisionStore>> make_store(const io::Dataset&
         [&data] { data.advise(io::AccessPattern::kDontNeed); });
 }
 
+/// `order` receives the node order written (position -> row), empty for row order.
 Status build_graph_one_shot(const io::Dataset& data, const Prepared& p, const BuildOptions& o,
-                            disk::IndexWriter& writer, BuildReport& rep) {
+                            uint32_t nodes_per_sector, disk::IndexWriter& writer, BuildReport& rep,
+                            std::vector<uint32_t>& order) {
     auto t0 = Clock::now();
     STRATA_ASSIGN_OR_RETURN(auto store,
                             make_store(data, o.metric, p.scan.norm_max, data.size(), nullptr));
@@ -276,17 +286,34 @@ Status build_graph_one_shot(const io::Dataset& data, const Prepared& p, const Bu
     t0 = Clock::now();
     Progress layout_bar("layout", data.size(), bar(o));
     const uint64_t chunk = disk::rows_per_chunk(data);
-    for (uint64_t i = 0; i < data.size(); ++i) {
-        STRATA_RETURN_IF_ERROR(
-            writer.append_node(data.row(i), built.graph.neighbors(static_cast<uint32_t>(i))));
-        if ((i + 1) % chunk == 0) {
-            layout_bar.add(chunk);
-            data.advise(io::AccessPattern::kDontNeed);
+    uint32_t entry = built.medoid;
+    if (o.pack_sectors && nodes_per_sector > 1) {
+        order = disk::sector_packing_order(built.graph, built.medoid, nodes_per_sector);
+        std::vector<uint32_t> position(order.size());
+        for (uint32_t i = 0; i < order.size(); ++i) position[order[i]] = i;
+        entry = position[built.medoid];
+        std::vector<uint32_t> remapped;
+        for (uint64_t i = 0; i < data.size(); ++i) {
+            remapped.clear();
+            for (uint32_t j : built.graph.neighbors(order[i])) remapped.push_back(position[j]);
+            STRATA_RETURN_IF_ERROR(writer.append_node(data.row(order[i]), remapped));
+            if ((i + 1) % chunk == 0) layout_bar.add(chunk);
+        }
+    } else {
+        for (uint64_t i = 0; i < data.size(); ++i) {
+            STRATA_RETURN_IF_ERROR(
+                writer.append_node(data.row(i), built.graph.neighbors(static_cast<uint32_t>(i))));
+            if ((i + 1) % chunk == 0) {
+                layout_bar.add(chunk);
+                data.advise(io::AccessPattern::kDontNeed);
+            }
         }
     }
+    data.advise(io::AccessPattern::kDontNeed);
     layout_bar.add(data.size() % chunk);
+    rep.entry_point = entry;
     rep.seconds_layout = since(t0);
-    return writer.set_entry_point(built.medoid);
+    return writer.set_entry_point(entry);
 }
 
 Status build_graph_sharded(const io::Dataset& data, const Prepared& p, const disk::BuildPlan& plan,
@@ -326,6 +353,29 @@ Status build_graph_sharded(const io::Dataset& data, const Prepared& p, const dis
     return writer.set_entry_point(rep.entry_point);
 }
 
+/// Samples nav_fraction of the rows and stores their Vamana graph as nav.graph.
+/// Node ids are positions in `order` (position -> row) when it is not empty.
+Status build_nav(const io::Dataset& data, const Prepared& p, const BuildOptions& o,
+                 const std::vector<uint32_t>& order, disk::IndexWriter& writer, BuildReport& rep) {
+    const uint64_t count = disk::nav_sample_count(data.size(), o.nav_fraction);
+    if (count == 0) return Status::ok();
+    const auto t0 = Clock::now();
+    std::vector<uint32_t> sample = disk::nav_sample(data.size(), count, o.seed);
+    std::vector<uint32_t> rows = sample;
+    if (!order.empty()) {
+        for (uint32_t& r : rows) r = order[r];
+    }
+    STRATA_ASSIGN_OR_RETURN(auto store,
+                            make_store(data, o.metric, p.scan.norm_max, count, rows.data()));
+    data.advise(io::AccessPattern::kDontNeed);
+    STRATA_ASSIGN_OR_RETURN(auto nav, disk::build_nav_graph(*store, std::move(sample), o.nav_degree,
+                                                            o.threads, o.seed));
+    STRATA_RETURN_IF_ERROR(writer.add_file(disk::FileKind::kNavGraph, nav.encode()));
+    rep.nav_samples = count;
+    rep.seconds_nav = since(t0);
+    return Status::ok();
+}
+
 std::string meta_json(const disk::IndexLayoutParams& params, const Prepared& p,
                       const disk::BuildPlan& plan, const BuildOptions& o, const BuildReport& rep,
                       const std::string& data_path) {
@@ -337,16 +387,16 @@ std::string meta_json(const disk::IndexLayoutParams& params, const Prepared& p,
     info.norm_min = p.scan.norm_min;
     info.norm_mean = p.scan.norm_mean;
     info.norm_max = p.scan.norm_max;
-    info.phase_seconds = {{"prepare", rep.seconds_prepare},
-                          {"pq_train", rep.seconds_pq_train},
-                          {"pq_encode", rep.seconds_pq_encode},
-                          {"graph", rep.seconds_graph},
-                          {"layout", rep.seconds_layout}};
+    info.phase_seconds = {{"prepare", rep.seconds_prepare},     {"pq_train", rep.seconds_pq_train},
+                          {"pq_encode", rep.seconds_pq_encode}, {"graph", rep.seconds_graph},
+                          {"layout", rep.seconds_layout},       {"nav", rep.seconds_nav}};
     info.peak_memory_bytes = peak_rss_bytes();
     info.extra_strings = {
         {"source", data_path},
         {"ids", o.ids_path.empty() ? "row numbers" : o.ids_path},
         {"graph_build", rep.partitioned ? "sharded" : "one-shot"},
+        {"node_order",
+         rep.sector_packed ? "sector-packed (graph neighbours share sectors)" : "row order"},
         {"graph_transform", o.metric == Metric::kInnerProduct
                                 ? "mips-to-l2 augmentation with the largest norm"
                                 : "none"},
@@ -360,6 +410,8 @@ std::string meta_json(const disk::IndexLayoutParams& params, const Prepared& p,
         {"average_degree", rep.average_degree},
         {"max_degree", static_cast<double>(rep.max_degree)},
         {"threads", static_cast<double>(o.threads)},
+        {"nav_samples", static_cast<double>(rep.nav_samples)},
+        {"nav_degree", static_cast<double>(rep.nav_samples ? o.nav_degree : 0)},
         {"seed", static_cast<double>(o.seed)},
     };
     return disk::render_meta_json(params, info);
@@ -393,15 +445,41 @@ Result<BuildReport> build(const std::string& data_path, const std::string& out_d
     disk::WriterOptions wo;
     wo.force = o.force;
     STRATA_ASSIGN_OR_RETURN(auto writer, disk::IndexWriter::create(out_dir, params, wo));
-    STRATA_RETURN_IF_ERROR(build_pq(data, plan, o, writer, rep));
+    // The one-shot path may reorder the nodes (sector packing): its PQ codes wait for the order.
+    std::vector<uint8_t> codes;
+    STRATA_RETURN_IF_ERROR(
+        build_pq(data, plan, o, writer, rep, plan.partitioned ? nullptr : &codes));
+    std::vector<uint32_t> order;  // position -> row; empty = row order
     if (plan.partitioned) {
         STRATA_RETURN_IF_ERROR(build_graph_sharded(data, p, plan, o, out_dir, writer, rep));
     } else {
-        STRATA_RETURN_IF_ERROR(build_graph_one_shot(data, p, o, writer, rep));
+        STRATA_RETURN_IF_ERROR(
+            build_graph_one_shot(data, p, o, writer.layout().nodes_per_sector, writer, rep, order));
+    }
+    rep.sector_packed = !order.empty();
+    if (!codes.empty()) {
+        if (!order.empty()) {
+            std::vector<uint8_t> permuted(codes.size());
+            for (size_t i = 0; i < order.size(); ++i) {
+                std::memcpy(permuted.data() + i * plan.pq_bytes,
+                            codes.data() + size_t{order[i]} * plan.pq_bytes, plan.pq_bytes);
+            }
+            codes.swap(permuted);
+        }
+        STRATA_RETURN_IF_ERROR(writer.add_file(
+            disk::FileKind::kPqCodes,
+            std::string_view(reinterpret_cast<const char*>(codes.data()), codes.size()),
+            plan.pq_bytes));
+        std::vector<uint8_t>().swap(codes);
+    }
+    STRATA_RETURN_IF_ERROR(build_nav(data, p, o, order, writer, rep));
+    std::vector<uint64_t> ids = p.ids;
+    if (!order.empty()) {
+        for (size_t i = 0; i < order.size(); ++i) ids[i] = p.ids[order[i]];
     }
     STRATA_RETURN_IF_ERROR(writer.add_file(
         disk::FileKind::kIds,
-        std::string_view(reinterpret_cast<const char*>(p.ids.data()), p.ids.size() * 8), 8));
+        std::string_view(reinterpret_cast<const char*>(ids.data()), ids.size() * 8), 8));
     rep.seconds_total = since(start);
     rep.peak_rss_bytes = peak_rss_bytes();
     params.entry_point = rep.entry_point;
@@ -417,6 +495,12 @@ Status BuildOptions::validate() const {
         return Status::invalid_argument("memory budget must be a finite number of GiB >= 0");
     }
     if (pq_train_sample == 0) return Status::invalid_argument("PQ training sample must be >= 1");
+    if (!(nav_fraction >= 0 && nav_fraction <= 0.1)) {
+        return Status::invalid_argument("navigation graph fraction must be in [0, 0.1]");
+    }
+    if (nav_degree < 2 || nav_degree > 128) {
+        return Status::invalid_argument("navigation graph degree must be in [2, 128]");
+    }
     if (data_format != "auto") STRATA_RETURN_IF_ERROR(io::parse_file_format(data_format).status());
     return Status::ok();
 }

@@ -43,7 +43,7 @@ bool contains(const std::string& s, const std::string& what) {
 TEST(Cli, HelpDescribesEveryCommandAndDefaults) {
     CmdResult r = run("--help");
     EXPECT_EQ(r.code, 0) << r.output;
-    for (const char* cmd : {"gen", "gt", "convert", "inspect", "version"}) {
+    for (const char* cmd : {"gen", "gt", "convert", "inspect", "version", "build", "search"}) {
         EXPECT_TRUE(contains(r.output, cmd)) << cmd << "\n" << r.output;
     }
     r = run("gt --help");
@@ -189,6 +189,68 @@ TEST(Cli, BuildInfoVerifyAndDamageDetection) {
     r = run("build --quiet --data " + base + " --out " + idx + " --R 16 --force");
     EXPECT_EQ(r.code, 0) << r.output;
     EXPECT_EQ(run("verify --quiet " + idx).code, 0);
+}
+
+TEST(Cli, SearchSweepPrintsJsonLinesAndWritesIds) {
+    testing::TempDir dir;
+    const std::string base = dir.file("base.fbin"), q = dir.file("q.fbin"),
+                      gt = dir.file("gt.ibin"), idx = dir.file("idx"), out = dir.file("res.ibin");
+    ASSERT_EQ(run("gen --quiet --n 3000 --dim 16 --seed 5 --out " + base +
+                  " --queries 50 "
+                  "--queries-out " +
+                  q)
+                  .code,
+              0);
+    ASSERT_EQ(run("gt --quiet --base " + base + " --queries " + q + " --k 10 --out " + gt).code, 0);
+    ASSERT_EQ(run("build --quiet --data " + base + " --out " + idx + " --R 16 --L 32").code, 0);
+    CmdResult r = run("search --json --index " + idx + " --queries " + q + " --gt " + gt +
+                      " --k 10 --L 10,60 --beamwidth 2 --threads 2 --cache-mb 0.1 --out " + out);
+    ASSERT_EQ(r.code, 0) << r.output;
+    size_t lines = 0;
+    for (size_t pos = 0; (pos = r.output.find("{\"system\": \"strata\"", pos)) != std::string::npos;
+         ++pos) {
+        ++lines;
+    }
+    EXPECT_EQ(lines, 2u) << r.output;
+    for (const char* key :
+         {"\"L\": 60", "\"beamwidth\": 2", "\"threads\": 2", "\"k\": 10",
+          "\"recall\": ", "\"qps\": ", "\"latency_us\": {\"mean\": ", "\"p50\": ", "\"p99\": ",
+          "\"p999\": ", "\"reads_mean\": ", "\"hops_mean\": ", "\"cache_hits_mean\": "}) {
+        EXPECT_TRUE(contains(r.output, key)) << key << "\n" << r.output;
+    }
+    const size_t at = r.output.find("\"recall\": ", r.output.find("\"L\": 60"));
+    ASSERT_NE(at, std::string::npos);
+    EXPECT_GE(std::stod(r.output.substr(at + 10)), 0.9) << r.output;
+    // --out: the ids of the last L as .ibin, readable as ground truth by other tools.
+    auto res = io::read_ground_truth(out);
+    ASSERT_TRUE(res.is_ok()) << res.status().to_string();
+    EXPECT_EQ(res->n, 50u);
+    EXPECT_EQ(res->k, 10u);
+    EXPECT_EQ(testing::read_bytes(out).size(), 8u + 50 * 10 * 4);
+    // The table form and both modes, forced pread.
+    r = run("search --index " + idx + " --queries " + q + " --gt " + gt +
+            " --L 20 --io pread --mode pipelined,rounds");
+    EXPECT_EQ(r.code, 0) << r.output;
+    EXPECT_TRUE(contains(r.output, "io pread")) << r.output;
+    EXPECT_TRUE(contains(r.output, "rounds")) << r.output;
+    EXPECT_TRUE(contains(r.output, "p99_us")) << r.output;
+    // Wrong dimension, bad flags.
+    const std::string q8 = dir.file("q8.fbin");
+    ASSERT_EQ(run("gen --quiet --n 10 --dim 8 --out " + q8).code, 0);
+    r = run("search --index " + idx + " --queries " + q8);
+    EXPECT_EQ(r.code, 1);
+    EXPECT_TRUE(contains(r.output, "dimension 8")) << r.output;
+    r = run("search --index " + idx + " --queries " + q + " --mode sideways");
+    EXPECT_NE(r.code, 0);
+    EXPECT_TRUE(contains(r.output, "sideways")) << r.output;
+    r = run("search --index " + idx + " --queries " + q + " --L 10,x");
+    EXPECT_NE(r.code, 0);
+    EXPECT_TRUE(contains(r.output, "--L")) << r.output;
+    r = run("search --index " + dir.file("none") + " --queries " + q);
+    EXPECT_EQ(r.code, 1);
+    r = run("search --help");
+    EXPECT_TRUE(contains(r.output, "--beamwidth")) << r.output;
+    EXPECT_TRUE(contains(r.output, "--cache-mb")) << r.output;
 }
 
 TEST(Cli, BuildKilledMidwayLeavesNothingInfoAccepts) {

@@ -1,0 +1,304 @@
+// strata search: k-NN search of a query file against an index on SSD, swept over list sizes,
+// with recall (given ground truth), QPS, latency percentiles and per-query I/O.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <sstream>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include <strata/disk_index.hpp>
+
+#include "commands.hpp"
+#include "core/sysinfo.hpp"
+#include "io/dataset.hpp"
+
+namespace strata::tools {
+namespace {
+
+struct SearchArgs {
+    std::string index;
+    std::string queries;
+    std::string gt;
+    uint32_t k = 10;
+    std::string lists = "10,20,30,50,100,200";
+    uint32_t beam_width = 4;
+    int threads = 1;
+    double cache_mb = 0;
+    std::string io = "auto";
+    std::string modes = "pipelined";
+    bool no_nav = false;
+    uint64_t limit = 0;
+    std::string out;
+};
+
+Result<std::vector<uint32_t>> parse_list(const std::string& text, const char* flag) {
+    std::vector<uint32_t> out;
+    std::stringstream ss(text);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+        char* end = nullptr;
+        const unsigned long v = std::strtoul(item.c_str(), &end, 10);
+        if (item.empty() || *end != '\0' || v == 0 || v > 100000) {
+            return Status::invalid_argument(
+                fmt::format("{} '{}': expected comma-separated positive integers", flag, text));
+        }
+        out.push_back(static_cast<uint32_t>(v));
+    }
+    if (out.empty()) return Status::invalid_argument(fmt::format("{} is empty", flag));
+    return out;
+}
+
+struct Row {
+    SearchMode mode;
+    uint32_t L;
+    double recall = -1;
+    double qps = 0;
+    double mean_us = 0, p50 = 0, p99 = 0, p999 = 0;
+    double reads = 0, bytes = 0, hops = 0, cache_hits = 0, nav_hops = 0, io_us = 0, cpu_us = 0;
+};
+
+double percentile(std::vector<uint32_t>& v, double p) {
+    if (v.empty()) return 0;
+    const auto idx = static_cast<size_t>(std::ceil(p * static_cast<double>(v.size()))) - 1;
+    const size_t i = std::min(v.size() - 1, idx);
+    std::nth_element(v.begin(), v.begin() + static_cast<ptrdiff_t>(i), v.end());
+    return v[i];
+}
+
+int run_search(const SearchArgs& a, const GlobalFlags& global) {
+    auto lists = parse_list(a.lists, "--L");
+    if (!lists.is_ok()) return fail("search", lists.status());
+    std::vector<SearchMode> modes;
+    {
+        std::stringstream ss(a.modes);
+        std::string item;
+        while (std::getline(ss, item, ',')) {
+            auto m = parse_search_mode(item);
+            if (!m.is_ok()) return fail("search", m.status());
+            modes.push_back(*m);
+        }
+    }
+    if (!(a.cache_mb >= 0) || !std::isfinite(a.cache_mb)) {
+        return fail("search", Status::invalid_argument("--cache-mb must be >= 0"));
+    }
+    if (a.threads < 1) return fail("search", Status::invalid_argument("--threads must be >= 1"));
+    auto queries = io::Dataset::open(a.queries);
+    if (!queries.is_ok()) return fail("search", queries.status());
+    uint64_t nq = queries->size();
+    if (a.limit > 0) nq = std::min(nq, a.limit);
+    if (nq == 0) return fail("search", Status::invalid_argument(a.queries + ": no queries"));
+    std::optional<io::GroundTruth> gt;
+    if (!a.gt.empty()) {
+        auto g = io::read_ground_truth(a.gt);
+        if (!g.is_ok()) return fail("search", g.status());
+        if (g->n < nq) {
+            return fail("search",
+                        Status::invalid_argument(fmt::format(
+                            "{} holds {} queries, fewer than the {} searched", a.gt, g->n, nq)));
+        }
+        if (g->k < a.k) {
+            return fail("search", Status::invalid_argument(fmt::format(
+                                      "{} holds {} neighbours per query, fewer than --k {}", a.gt,
+                                      g->k, a.k)));
+        }
+        gt = std::move(*g);
+    }
+    DiskIndexOptions opt;
+    opt.cache_bytes = static_cast<uint64_t>(a.cache_mb * 1024 * 1024);
+    opt.io = a.io;
+    opt.use_nav_graph = !a.no_nav;
+    opt.max_beam_width = std::max<uint32_t>(16, a.beam_width);
+    opt.max_list_size = std::max<uint32_t>(1000, *std::max_element(lists->begin(), lists->end()));
+    auto index = DiskIndex::open(a.index, opt);
+    if (!index.is_ok()) return fail("search", index.status());
+    const DiskIndexInfo& info = (*index)->info();
+    if (queries->dim() != info.dim) {
+        return fail("search", Status::invalid_argument(
+                                  fmt::format("{} has dimension {}, the index {} has {}", a.queries,
+                                              queries->dim(), a.index, info.dim)));
+    }
+    const double mib = 1024.0 * 1024.0;
+    if (!global.quiet) {
+        fmt::print(
+            stderr,
+            "strata search: {} ({} x {} {}, {}, R {}, PQ {} B, {} nodes/sector)\n"
+            "  io {} (O_DIRECT {}), nav graph {} nodes, cache {} nodes ({:.1f}% of the "
+            "index), opened in {:.2f} s\n"
+            "  RAM: pq {:.1f} MiB, ids {:.1f} MiB, nav {:.2f} MiB, cache {:.1f} MiB\n",
+            a.index, info.node_count, info.dim, dtype_name(info.dtype), metric_name(info.metric),
+            info.degree_max, info.pq_bytes, info.nodes_per_sector, info.io_backend,
+            info.direct_io ? "on" : "off", info.nav_nodes, info.cache_nodes,
+            100.0 * static_cast<double>(info.cache_nodes) / static_cast<double>(info.node_count),
+            info.open_seconds, static_cast<double>(info.pq_ram_bytes) / mib,
+            static_cast<double>(info.ids_ram_bytes) / mib,
+            static_cast<double>(info.nav_ram_bytes) / mib,
+            static_cast<double>(info.cache_ram_bytes) / mib);
+    }
+
+    const size_t stride = queries->row_stride_bytes();
+    std::vector<uint64_t> ids(nq * a.k);
+    std::vector<float> dists(nq * a.k);
+    std::vector<QueryStats> stats(nq);
+    std::vector<uint32_t> lat(nq);
+    std::vector<Row> rows;
+    // Warm-up: every thread gets its scratch and the first queries' pages are touched.
+    {
+        SearchParams p;
+        p.k = a.k;
+        p.list_size = std::max(a.k, (*lists)[0]);
+        p.beam_width = a.beam_width;
+        const uint64_t w = std::min<uint64_t>(nq, 64);
+        Status st =
+            (*index)->search_batch(queries->row(0), queries->dtype(), queries->dim(), w, stride, p,
+                                   a.threads, ids.data(), dists.data(), stats.data());
+        if (!st.is_ok()) return fail("search", st);
+    }
+    if (!global.quiet && !global.json) {
+        fmt::print(
+            "{:>9} {:>5} {:>3} {:>3} {:>8} {:>9} {:>8} {:>8} {:>8} {:>9} {:>7} {:>6} {:>6} "
+            "{:>7} {:>7}\n",
+            "mode", "L", "W", "T", "recall", "QPS", "mean_us", "p50_us", "p99_us", "p999_us",
+            "reads", "hops", "cache", "io_us", "cpu_us");
+    }
+    for (SearchMode mode : modes) {
+        for (uint32_t L : *lists) {
+            SearchParams p;
+            p.k = a.k;
+            p.list_size = std::max(L, a.k);
+            p.beam_width = a.beam_width;
+            p.mode = mode;
+            const auto t0 = std::chrono::steady_clock::now();
+            Status st = (*index)->search_batch(queries->row(0), queries->dtype(), queries->dim(),
+                                               nq, stride, p, a.threads, ids.data(), dists.data(),
+                                               stats.data());
+            const double secs =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            if (!st.is_ok()) return fail("search", st);
+            Row r{mode, p.list_size};
+            r.qps = static_cast<double>(nq) / secs;
+            double sum = 0;
+            for (uint64_t q = 0; q < nq; ++q) {
+                const QueryStats& s = stats[q];
+                lat[q] = s.total_us;
+                sum += s.total_us;
+                r.reads += s.reads;
+                r.bytes += static_cast<double>(s.bytes_read);
+                r.hops += s.hops;
+                r.cache_hits += s.cache_hits;
+                r.nav_hops += s.nav_hops;
+                r.io_us += s.io_us;
+                r.cpu_us += s.cpu_us;
+            }
+            const auto n = static_cast<double>(nq);
+            r.mean_us = sum / n;
+            for (double* f :
+                 {&r.reads, &r.bytes, &r.hops, &r.cache_hits, &r.nav_hops, &r.io_us, &r.cpu_us}) {
+                *f /= n;
+            }
+            r.p50 = percentile(lat, 0.5);
+            r.p99 = percentile(lat, 0.99);
+            r.p999 = percentile(lat, 0.999);
+            if (gt) {
+                uint64_t hit = 0;
+                for (uint64_t q = 0; q < nq; ++q) {
+                    const uint32_t* truth = gt->row(static_cast<uint32_t>(q));
+                    for (uint32_t i = 0; i < a.k; ++i) {
+                        const uint64_t id = ids[q * a.k + i];
+                        for (uint32_t j = 0; j < a.k; ++j) {
+                            if (truth[j] == id) {
+                                ++hit;
+                                break;
+                            }
+                        }
+                    }
+                }
+                r.recall = static_cast<double>(hit) / (n * a.k);
+            }
+            if (global.json) {
+                fmt::print(
+                    "{{\"system\": \"strata\", \"mode\": \"{}\", \"L\": {}, \"beamwidth\": {}, "
+                    "\"threads\": {}, \"k\": {}, \"recall\": {}, \"qps\": {:.1f}, "
+                    "\"latency_us\": {{\"mean\": {:.1f}, \"p50\": {:.0f}, \"p99\": {:.0f}, "
+                    "\"p999\": {:.0f}}}, \"reads_mean\": {:.2f}, \"bytes_mean\": {:.0f}, "
+                    "\"hops_mean\": {:.2f}, \"cache_hits_mean\": {:.2f}, \"nav_hops_mean\": "
+                    "{:.2f}, \"io_us_mean\": {:.1f}, \"cpu_us_mean\": {:.1f}, \"queries\": {}, "
+                    "\"cache_nodes\": {}, \"nav_nodes\": {}, \"io\": \"{}\", "
+                    "\"resident_bytes\": {}, \"peak_rss_bytes\": {}}}\n",
+                    search_mode_name(mode), r.L, a.beam_width, a.threads, a.k,
+                    r.recall < 0 ? std::string("null") : fmt::format("{:.4f}", r.recall), r.qps,
+                    r.mean_us, r.p50, r.p99, r.p999, r.reads, r.bytes, r.hops, r.cache_hits,
+                    r.nav_hops, r.io_us, r.cpu_us, nq, info.cache_nodes, info.nav_nodes,
+                    info.io_backend,
+                    info.pq_ram_bytes + info.ids_ram_bytes + info.nav_ram_bytes +
+                        info.cache_ram_bytes,
+                    peak_rss_bytes());
+            } else if (!global.quiet) {
+                fmt::print(
+                    "{:>9} {:>5} {:>3} {:>3} {:>8} {:>9.1f} {:>8.1f} {:>8.0f} {:>8.0f} "
+                    "{:>9.0f} {:>7.2f} {:>6.1f} {:>6.1f} {:>7.1f} {:>7.1f}\n",
+                    search_mode_name(mode), r.L, a.beam_width, a.threads,
+                    r.recall < 0 ? std::string("-") : fmt::format("{:.4f}", r.recall), r.qps,
+                    r.mean_us, r.p50, r.p99, r.p999, r.reads, r.hops, r.cache_hits, r.io_us,
+                    r.cpu_us);
+            }
+            std::fflush(stdout);
+            rows.push_back(r);
+        }
+    }
+    if (!global.quiet && !global.json) {
+        fmt::print("peak RSS {:.1f} MiB\n", static_cast<double>(peak_rss_bytes()) / mib);
+    }
+    if (!a.out.empty()) {
+        io::GroundTruth res;
+        res.n = static_cast<uint32_t>(nq);
+        res.k = a.k;
+        res.ids.resize(ids.size());
+        for (size_t i = 0; i < ids.size(); ++i) {
+            res.ids[i] = ids[i] > std::numeric_limits<uint32_t>::max()
+                             ? std::numeric_limits<uint32_t>::max()
+                             : static_cast<uint32_t>(ids[i]);
+        }
+        Status st = io::write_ground_truth(a.out, res);
+        if (!st.is_ok()) return fail("search", st);
+    }
+    return 0;
+}
+
+}  // namespace
+
+void register_search(CLI::App& app, GlobalFlags& global, int& exit_code) {
+    auto args = std::make_shared<SearchArgs>();
+    CLI::App* cmd = add_command(
+        app, "search",
+        "Search an index on SSD: for each list size L, recall@k (with --gt), QPS, latency "
+        "percentiles and reads per query");
+    cmd->add_option("--index", args->index, "Index directory (from strata build)")->required();
+    cmd->add_option("--queries", args->queries,
+                    "Query vectors (.fbin/.u8bin/.i8bin/.fvecs/.bvecs/.npy), the index's dtype")
+        ->required();
+    cmd->add_option("--gt", args->gt, "Ground truth (.ibin/.ivecs, from strata gt) for recall@k");
+    cmd->add_option("--k", args->k, "Neighbours per query");
+    cmd->add_option("--L", args->lists, "Candidate list sizes to sweep, comma-separated");
+    cmd->add_option("--beamwidth", args->beam_width, "Reads in flight per query (W)");
+    cmd->add_option("--threads", args->threads, "Search threads (each with its own I/O ring)");
+    cmd->add_option("--cache-mb", args->cache_mb,
+                    "Node cache in MiB: nodes nearest the entry points, read at open");
+    cmd->add_option("--io", args->io, "I/O engine: auto (io_uring, else pread), uring or pread");
+    cmd->add_option("--mode", args->modes,
+                    "pipelined (next read as soon as a slot frees), rounds (DiskANN's W-wide "
+                    "synchronous rounds), or both comma-separated");
+    cmd->add_flag("--no-nav", args->no_nav,
+                  "Ignore the navigation graph: start every query at the medoid");
+    cmd->add_option("--limit", args->limit, "Search only the first N queries (0 = all)");
+    cmd->add_option("--out", args->out,
+                    "Write the result ids of the last L as .ibin (u32 n, u32 k, int32 ids)");
+    cmd->add_flag("--quiet", global.quiet, "No header or table (JSON lines still print)");
+    cmd->add_flag("--json", global.json, "One JSON object per (mode, L) on stdout");
+    cmd->callback([args, &global, &exit_code] { exit_code = run_search(*args, global); });
+}
+
+}  // namespace strata::tools
