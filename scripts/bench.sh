@@ -126,8 +126,10 @@ if [[ $what == budget ]]; then
 fi
 
 # One data set's search sweep: ours (3 runs each, medians) and the peers', table and plot.
-search_sweep() {  # name base queries gt index cache_mb lists pq_bytes
-  local name=$1 base=$2 queries=$3 gt=$4 index=$5 cache_mb=$6 lists=$7 pq=$8
+search_sweep() {  # name base queries gt index cache_mb lists pq_bytes limit peers...
+  local name=$1 base=$2 queries=$3 gt=$4 index=$5 cache_mb=$6 lists=$7 pq=$8 limit=$9
+  shift 9
+  local peers=("$@")
   local raw="$out/search-$name.raw.jsonl" med="$out/search-$name.jsonl"
   if [[ ! -s $index/index.strata ]]; then
     echo "strata build: $name, R=64, L=100, alpha=1.2, PQ $pq B, 2 threads"
@@ -136,15 +138,15 @@ search_sweep() {  # name base queries gt index cache_mb lists pq_bytes
       --force 2>&1
   fi
   : >"$raw"
+  local run threads cache modes
   for run in 1 2 3; do
-    for cache in 0 "$cache_mb"; do
+    # 1 thread: pipelined without cache; pipelined and rounds with it; then 2 threads.
+    for cfg in "1 0 pipelined" "1 $cache_mb pipelined,rounds" "2 $cache_mb pipelined"; do
+      read -r threads cache modes <<<"$cfg"
       build/tools/strata search --json --index "$index" --queries "$queries" --gt "$gt" --k 10 \
-        --L "$lists" --beamwidth 4 --threads 1 --cache-mb "$cache" --mode pipelined,rounds \
-        | sed "s/^{/{\"run\": $run, \"cache_mb\": $cache, /" >>"$raw"
+        --L "$lists" --beamwidth 4 --threads "$threads" --cache-mb "$cache" --mode "$modes" \
+        --limit "$limit" | sed "s/^{/{\"run\": $run, \"cache_mb\": $cache, /" >>"$raw"
     done
-    build/tools/strata search --json --index "$index" --queries "$queries" --gt "$gt" --k 10 \
-      --L "$lists" --beamwidth 4 --threads 2 --cache-mb "$cache_mb" --mode pipelined \
-      | sed "s/^{/{\"run\": $run, \"cache_mb\": $cache_mb, /" >>"$raw"
   done
   python3 - "$raw" "$med" "$name" <<'PY'
 import json, sys, statistics, collections
@@ -153,7 +155,9 @@ groups = collections.OrderedDict()
 for line in open(raw):
     r = json.loads(line)
     groups.setdefault((r["mode"], r["threads"], r["cache_mb"], r["L"]), []).append(r)
-print(f"\n{name}: strata search, k=10, W=4, medians of 3 runs (O_DIRECT, {groups and next(iter(groups.values()))[0]['io']})\n")
+first = next(iter(groups.values()))[0]
+print(f"\n{name}: strata search, k=10, W=4, {first['queries']} queries, medians of 3 runs "
+      f"(io {first['io']}, O_DIRECT; nav graph {first['nav_nodes']} nodes)\n")
 print("| mode | threads | cache MiB | L | recall@10 | QPS | mean us | p50 | p99 | p99.9 | p99/mean | reads | hops | cache hits | peak RSS MiB |")
 print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 with open(med, "w") as f:
@@ -173,9 +177,9 @@ PY
   local files=("$med")
   if [[ -x build/bench/peers/peer_bench ]]; then
     local sys_name
-    for sys_name in hnswlib faiss-hnsw faiss-ivfpq; do
+    for sys_name in "${peers[@]}"; do
       build/bench/peers/peer_bench --base "$base" --queries "$queries" --gt "$gt" --k 10 \
-        --threads 1 --build-threads 2 --system "$sys_name" --pq-bytes "$pq" \
+        --threads 1 --build-threads 2 --system "$sys_name" --pq-bytes "$pq" --limit "$limit" \
         >"$out/search-$name-$sys_name.jsonl" 2>"$out/search-$name-$sys_name.log" || {
           echo "peer $sys_name failed: see $out/search-$name-$sys_name.log"; continue; }
       files+=("$out/search-$name-$sys_name.jsonl")
@@ -206,10 +210,12 @@ if [[ $what == search ]]; then
   STRATA_BIN=build/tools/strata scripts/data.sh fashion-mnist data/fashion-mnist >/dev/null
   # 10% of the nodes' worth of cache: 6,000 nodes of 1,044 + 16 bytes.
   search_sweep fashion-mnist data/fashion-mnist/base.u8bin data/fashion-mnist/query.u8bin \
-    data/fashion-mnist/gt100.ibin data/fashion-mnist/index 6.0 10,15,20,25,30,35,40,50,70,100 64
+    data/fashion-mnist/gt100.ibin data/fashion-mnist/index 6.0 10,15,20,30,40,50,70,100 64 0 \
+    hnswlib faiss-hnsw faiss-ivfpq
   data=data/bench-1m
   ensure_bench_1m "$data"
-  # 1M x 128 f32: 5 nodes of 772 B per sector; cache 64 MiB = about 8% of the nodes.
+  # 1M x 128 f32: 5 nodes of 772 B per sector; cache 64 MiB = about 8% of the nodes. The first
+  # 5,000 queries; peers hnswlib (M=32, ef_construction 200) and FAISS IVF-PQ.
   search_sweep gen-1m "$data/base.fbin" "$data/query.fbin" "$data/gt100.ibin" \
-    "$data/index-search" 64 10,15,20,30,40,50,70,100 32
+    "$data/index-search" 64 10,20,30,50,100,200 32 5000 hnswlib faiss-ivfpq
 fi

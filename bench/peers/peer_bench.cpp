@@ -56,6 +56,7 @@ struct Args {
     uint32_t k = 10;
     std::string system;
     int threads = 1;
+    uint64_t limit = 0;
     int build_threads = 2;
     // HNSW (hnswlib, faiss-hnsw)
     uint32_t M = 32;
@@ -303,6 +304,7 @@ Inputs load_inputs(const Args& a) {
                                      in.base.dim(), a.queries, in.queries.dim()));
     }
     in.nq = in.queries.size();
+    if (a.limit > 0) in.nq = std::min<uint64_t>(in.nq, a.limit);
     if (in.nq == 0) throw UsageError(a.queries + ": no queries");
     if (in.gt.n < in.nq) {
         throw UsageError(fmt::format("{} holds ground truth for {} queries, {} has {}", a.gt,
@@ -498,6 +500,7 @@ void add_flags(CLI::App& app, Args& a) {
     app.add_option("--system", a.system, "Peer to measure")
         ->required()
         ->check(CLI::IsMember({"hnswlib", "faiss-hnsw", "faiss-ivfpq"}));
+    app.add_option("--limit", a.limit, "Search only the first N queries (0 = all)");
     app.add_option("--threads", a.threads, "Search threads (one query per call each)")
         ->check(CLI::Range(1, 1024));
     app.add_option("--build-threads", a.build_threads, "Threads for the index build")
