@@ -15,6 +15,7 @@
 #include "disk/checksum.hpp"
 #include "disk/dir_util.hpp"
 #include "disk/format.hpp"
+#include "disk/nav_graph.hpp"
 
 namespace strata::disk {
 namespace {
@@ -324,9 +325,14 @@ void Verifier::check_companion_file(const FileEntry& e) {
         e.kind == FileKind::kIds && payload % 8 == 0 && payload <= options_.id_check_memory_bytes;
     std::vector<uint64_t> ids;
     if (collect_ids) ids.reserve(static_cast<size_t>(payload / 8));
+    // The navigation graph is small (about 1% of the nodes): its structure is checked whole.
+    const bool collect_nav =
+        e.kind == FileKind::kNavGraph && payload <= options_.id_check_memory_bytes;
+    std::string nav;
     Xxh3Stream hash;
     const bool read =
         stream(fd->get(), path, offset, payload, hash, [&](const uint8_t* data, size_t n) {
+            if (collect_nav) nav.append(reinterpret_cast<const char*>(data), n);
             if (!collect_ids) return;
             const size_t old = ids.size();
             ids.resize(old + n / 8);
@@ -344,6 +350,10 @@ void Verifier::check_companion_file(const FileEntry& e) {
                         path, payload));
     }
     if (collect_ids) check_ids(ids, path);
+    if (collect_nav && computed == expected) {
+        auto decoded = NavGraph::decode(nav, header_->layout.node_count, path);
+        if (!decoded.is_ok()) problem(decoded.status().message());
+    }
 }
 
 void Verifier::check_ids(std::vector<uint64_t>& ids, const std::string& path) {

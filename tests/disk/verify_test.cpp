@@ -1,6 +1,7 @@
 // Tests for disk/verify: every single flipped byte is found and blamed on the right file, and
 // structural damage under valid checksums is reported node by node.
 #include "disk/verify.hpp"
+#include "disk/nav_graph.hpp"
 
 #include <cstring>
 #include <filesystem>
@@ -221,6 +222,34 @@ TEST(Verify, StructuralDamageUnderValidChecksums) {
         fs::resize_file(d + "/pq.codes", fs::file_size(d + "/pq.codes") - 8);
     });
     EXPECT_TRUE(reports(r, {"pq.codes", "one record per node"}));
+}
+
+/// A navigation graph written with valid checksums but a broken structure is reported.
+TEST(Verify, NavigationGraphStructureIsChecked) {
+    const TestIndex t = make_test_index(Metric::kL2, DType::kF32, 16, 8, 50, 25);
+    const auto write_with_nav = [&](const std::string& dir, const NavGraph& nav) {
+        auto w = IndexWriter::create(dir, t.params);
+        ASSERT_TRUE(w.is_ok());
+        ASSERT_TRUE(w->add_file(FileKind::kPqCodebook, t.codebook).is_ok());
+        ASSERT_TRUE(w->add_file(FileKind::kPqCodes, t.codes, t.pq_bytes).is_ok());
+        ASSERT_TRUE(w->add_file(FileKind::kNavGraph, nav.encode()).is_ok());
+        for (uint64_t id = 0; id < 50; ++id) {
+            ASSERT_TRUE(w->append_node(t.vector(id), t.neighbors[id]).is_ok());
+        }
+        ASSERT_TRUE(w->finish("{}\n").is_ok());
+    };
+    NavGraph nav;
+    nav.nodes = {2, 9, 30};
+    nav.degree_max = 2;
+    nav.entry = 0;
+    nav.degrees = {1, 1, 0};
+    nav.adjacency = {1, 0, 2, 0, 0, 0};
+    testing::TempDir tmp;
+    write_with_nav(tmp.file("good"), nav);
+    EXPECT_TRUE(run_verify(tmp.file("good")).ok());
+    nav.nodes[2] = 50;  // past the 50 nodes
+    write_with_nav(tmp.file("bad"), nav);
+    EXPECT_TRUE(reports(run_verify(tmp.file("bad")), {"nav.graph", "navigation graph", "50"}));
 }
 
 TEST(Verify, PaddingOfByteVectorsAndSpanningNodes) {
