@@ -189,13 +189,16 @@ PY
     echo
     echo "| system | param | recall@10 | QPS | mean us | p99 us | build s | index RAM MiB |"
     echo "|---|---|---|---|---|---|---|---|"
-    cat "${files[@]:1}" | python3 -c '
+    python3 - "${files[@]:1}" <<'PY'
 import json, sys
-for line in sys.stdin:
-    r = json.loads(line)
-    print(f"| {r[\"system\"]} | {r[\"param\"]}={r[\"value\"]} | {r[\"recall\"]:.4f} | {r[\"qps\"]:.0f} | "
-          f"{r[\"latency_us\"][\"mean\"]:.0f} | {r[\"latency_us\"][\"p99\"]:.0f} | {r[\"build_seconds\"]:.1f} | "
-          f"{r[\"index_ram_bytes\"]/2**20:.0f} |")'
+for path in sys.argv[1:]:
+    for line in open(path):
+        r = json.loads(line)
+        lat = r["latency_us"]
+        print(f"| {r['system']} | {r['param']}={r['value']} | {r['recall']:.4f} | {r['qps']:.0f} | "
+              f"{lat['mean']:.0f} | {lat['p99']:.0f} | {r['build_seconds']:.1f} | "
+              f"{r['index_ram_bytes'] / 2**20:.0f} |")
+PY
   else
     echo "(peers skipped: build/bench/peers/peer_bench not built; scripts/setup.sh --with-bench)"
   fi
@@ -210,7 +213,7 @@ if [[ $what == search ]]; then
   STRATA_BIN=build/tools/strata scripts/data.sh fashion-mnist data/fashion-mnist >/dev/null
   # 10% of the nodes' worth of cache: 6,000 nodes of 1,044 + 16 bytes.
   search_sweep fashion-mnist data/fashion-mnist/base.u8bin data/fashion-mnist/query.u8bin \
-    data/fashion-mnist/gt100.ibin data/fashion-mnist/index 6.0 10,15,20,30,40,50,70,100 64 0 \
+    data/fashion-mnist/gt100.ibin data/fashion-mnist/index 6.0 10,15,20,25,30,35,40,50,70,100 64 0 \
     hnswlib faiss-hnsw faiss-ivfpq
   data=data/bench-1m
   ensure_bench_1m "$data"

@@ -112,7 +112,7 @@ int run_search(const SearchArgs& a, const GlobalFlags& global) {
     opt.io = a.io;
     opt.use_nav_graph = !a.no_nav;
     opt.max_beam_width = std::max<uint32_t>(16, a.beam_width);
-    opt.max_list_size = std::max<uint32_t>(1000, *std::max_element(lists->begin(), lists->end()));
+    opt.max_list_size = std::max({1000u, a.k, *std::max_element(lists->begin(), lists->end())});
     auto index = DiskIndex::open(a.index, opt);
     if (!index.is_ok()) return fail("search", index.status());
     const DiskIndexInfo& info = (*index)->info();

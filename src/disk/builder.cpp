@@ -179,6 +179,28 @@ Status check_output(const std::string& out_dir, bool force) {
     return Status::ok();
 }
 
+/// Reorders fixed-size rows in place so that row i becomes old row order[i]: follows each
+/// cycle of the permutation with one row of temporary space and a bitmap.
+void permute_rows(uint8_t* rows, size_t row_bytes, const std::vector<uint32_t>& order) {
+    std::vector<bool> placed(order.size(), false);
+    std::vector<uint8_t> held(row_bytes);
+    for (size_t start = 0; start < order.size(); ++start) {
+        if (placed[start]) continue;
+        std::memcpy(held.data(), rows + start * row_bytes, row_bytes);
+        size_t i = start;
+        for (;;) {
+            placed[i] = true;
+            const size_t from = order[i];
+            if (from == start) {
+                std::memcpy(rows + i * row_bytes, held.data(), row_bytes);
+                break;
+            }
+            std::memcpy(rows + i * row_bytes, rows + from * row_bytes, row_bytes);
+            i = from;
+        }
+    }
+}
+
 /// Trains PQ, encodes every row in chunks (dropping input pages between them) and writes the
 /// codebook and codes companions.
 /// With `codes_out` the codes are handed back (to be written once the node order is known)
@@ -446,9 +468,10 @@ Result<BuildReport> build(const std::string& data_path, const std::string& out_d
     wo.force = o.force;
     STRATA_ASSIGN_OR_RETURN(auto writer, disk::IndexWriter::create(out_dir, params, wo));
     // The one-shot path may reorder the nodes (sector packing): its PQ codes wait for the order.
+    const bool may_pack =
+        !plan.partitioned && o.pack_sectors && writer.layout().nodes_per_sector > 1;
     std::vector<uint8_t> codes;
-    STRATA_RETURN_IF_ERROR(
-        build_pq(data, plan, o, writer, rep, plan.partitioned ? nullptr : &codes));
+    STRATA_RETURN_IF_ERROR(build_pq(data, plan, o, writer, rep, may_pack ? &codes : nullptr));
     std::vector<uint32_t> order;  // position -> row; empty = row order
     if (plan.partitioned) {
         STRATA_RETURN_IF_ERROR(build_graph_sharded(data, p, plan, o, out_dir, writer, rep));
@@ -458,14 +481,7 @@ Result<BuildReport> build(const std::string& data_path, const std::string& out_d
     }
     rep.sector_packed = !order.empty();
     if (!codes.empty()) {
-        if (!order.empty()) {
-            std::vector<uint8_t> permuted(codes.size());
-            for (size_t i = 0; i < order.size(); ++i) {
-                std::memcpy(permuted.data() + i * plan.pq_bytes,
-                            codes.data() + size_t{order[i]} * plan.pq_bytes, plan.pq_bytes);
-            }
-            codes.swap(permuted);
-        }
+        if (!order.empty()) permute_rows(codes.data(), plan.pq_bytes, order);
         STRATA_RETURN_IF_ERROR(writer.add_file(
             disk::FileKind::kPqCodes,
             std::string_view(reinterpret_cast<const char*>(codes.data()), codes.size()),

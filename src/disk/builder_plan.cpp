@@ -34,7 +34,9 @@ Result<BuildPlan> plan_build(uint64_t rows, uint32_t dim, DType dtype, const Bui
     const uint64_t store_dim = dim + (o.metric == Metric::kInnerProduct ? 1 : 0);
     const uint64_t stride = (store_dim * elem + 63) / 64 * 64;
     const auto capacity = static_cast<uint64_t>(std::ceil(1.3f * static_cast<float>(o.degree_max)));
-    const uint64_t per_vector = stride + capacity * 4 + 5 + 4 * threads + 4;
+    // With sector packing the PQ codes wait through the graph phase for the node order.
+    const uint64_t per_vector =
+        stride + capacity * 4 + 5 + 4 * threads + 4 + (o.pack_sectors ? plan.pq_bytes : 0);
     const uint64_t graph_phase = rows * per_vector;
     plan.one_shot_bytes = std::max(pq_phase, graph_phase) + kBuildOverheadBytes;
     plan.partitioned = o.shards > 1 || (o.shards == 0 && plan.one_shot_bytes > plan.budget_bytes);

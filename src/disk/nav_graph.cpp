@@ -54,6 +54,11 @@ Result<NavGraph> build_nav_graph(const graph::VectorStore& store, std::vector<ui
     nav.degrees.assign(count, 0);
     nav.adjacency.assign(size_t{count} * nav.degree_max, 0);
     if (count == 1) return nav;
+    if (count == 2) {  // Vamana needs R >= 2; two samples simply point at each other
+        nav.degrees = {1, 1};
+        nav.adjacency = {1, 0};
+        return nav;
+    }
     graph::VamanaOptions vo;
     vo.degree_max = nav.degree_max;
     vo.list_size = std::max<uint32_t>(2 * nav.degree_max, 32);

@@ -18,6 +18,11 @@ constexpr uint32_t kNew = 0;
 constexpr uint32_t kInFlight = 1;
 constexpr uint32_t kDone = 2;
 
+// Visited-slot flags.
+constexpr uint8_t kSeen = 0;
+constexpr uint8_t kExpanded = 1;
+constexpr uint8_t kAwaitingSector = 2;  // in the list, its sector already in flight for a mate
+
 using Clock = std::chrono::steady_clock;
 
 uint64_t visited_capacity(const IndexContext& ctx) {
@@ -25,7 +30,8 @@ uint64_t visited_capacity(const IndexContext& ctx) {
         uint64_t{IndexContext::max_hops(ctx.max_list_size) + ctx.max_beam_width} *
             ctx.layout.nodes_per_sector * (uint64_t{ctx.layout.degree_max} + 1) +
         ctx.nav_list_size + 1;
-    return std::bit_ceil(2 * inserts);
+    // A query never sees more ids than the index holds (a small index with a large L).
+    return std::bit_ceil(2 * std::min<uint64_t>(inserts, ctx.layout.node_count + 1));
 }
 
 }  // namespace
@@ -59,6 +65,7 @@ Result<std::unique_ptr<QueryScratch>> QueryScratch::create(
     s->fresh_ids_.reset(fresh);
     s->fresh_dists_.reset(fresh);
     s->completions_.reset(new io::ReadCompletion[ctx.max_beam_width]);
+    s->inflight_sectors_.reset(ctx.max_beam_width);
     if (ctx.nav != nullptr) {
         s->nav_list_.reset(ctx.nav_list_size + 1);
         s->nav_epoch_.reset(ctx.nav->size());
@@ -76,15 +83,16 @@ class BeamSearch {
     BeamSearch(const IndexContext& ctx, const SearchParams& p, QueryScratch& s, QueryStats& st)
         : ctx_(ctx), p_(p), s_(s), st_(st), layout_(ctx.layout), reader_(*s.reader_) {}
 
-    Result<uint32_t> run(Scored* out) {
+    Result<uint32_t> run() {
         const auto t0 = Clock::now();
         const uint64_t io_before = reader_.stats().io_wait_us;
         start();
         Status status = p_.mode == SearchMode::kRounds ? rounds() : pipelined();
         if (!status.is_ok()) {
             // Let every read still in the kernel finish before the buffers are reused.
-            (void)reader_.drain();
+            if (!reader_.drain().is_ok()) s_.broken_ = true;
         }
+        s_.inflight_count_ = 0;
         const uint64_t total_us = static_cast<uint64_t>(
             std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count());
         const uint64_t io_us = reader_.stats().io_wait_us - io_before;
@@ -92,7 +100,6 @@ class BeamSearch {
         st_.io_us = static_cast<uint32_t>(std::min(io_us, total_us));
         st_.cpu_us = static_cast<uint32_t>(total_us - st_.io_us);
         if (!status.is_ok()) return status;
-        std::copy_n(s_.results_.data(), result_count_, out);
         return result_count_;
     }
 
@@ -112,7 +119,7 @@ class BeamSearch {
         }
         s_.visited_epoch_[h] = s_.epoch_;
         s_.visited_keys_[h] = id;
-        s_.visited_flags_[h] = 0;
+        s_.visited_flags_[h] = kSeen;
         inserted = true;
         return h;
     }
@@ -125,9 +132,13 @@ class BeamSearch {
     bool claim(uint32_t id) {
         bool inserted = false;
         const uint64_t h = slot_of(id, inserted);
-        if (s_.visited_flags_[h] != 0) return false;
-        s_.visited_flags_[h] = 1;
+        if (s_.visited_flags_[h] == kExpanded) return false;
+        s_.visited_flags_[h] = kExpanded;
         return true;
+    }
+    uint8_t& flag(uint32_t id) {
+        bool inserted = false;
+        return s_.visited_flags_[slot_of(id, inserted)];
     }
 
     // ---- candidate list: sorted by (dist, id), at most L -------------------------------------
@@ -305,9 +316,11 @@ class BeamSearch {
             const disk::NodeView v = layout_.view_node(node);
             const float exact = ctx_.exact(s_.query_.data(), v.vector, layout_.dim);
             add_result(exact, mate);
+            // A candidate taken while this sector was in flight was waiting for it.
+            const bool awaited = flag(mate) == kAwaitingSector;
             float pq = 0;
             ctx_.pq->adc_batch(s_.table_.data(), ctx_.codes, &mate, 1, &pq);
-            if (size_ == p_.list_size && !(pq < s_.list_[size_ - 1].dist)) continue;
+            if (!awaited && size_ == p_.list_size && !(pq < s_.list_[size_ - 1].dist)) continue;
             if (!v.valid(layout_.degree_max)) {
                 return Status::corruption(fmt::format("{}: node {} has degree {} > R {}",
                                                       reader_.file().path(), mate, v.degree,
@@ -334,9 +347,22 @@ class BeamSearch {
             return true;
         }
         const auto span = layout_.read_span(c.id);
+        if (layout_.nodes_per_sector > 1) {
+            // Its sector is already on the way for a mate: no second read of the same sector.
+            const uint64_t sector = layout_.section_sector_of(c.id);
+            for (uint32_t j = 0; j < s_.inflight_count_; ++j) {
+                if (s_.inflight_sectors_[j] != sector) continue;
+                c.state = kInFlight;
+                flag(c.id) = kAwaitingSector;
+                return true;
+            }
+        }
         const io::ReadRequest req{span.offset_bytes, span.length_bytes, c.id};
         STRATA_ASSIGN_OR_RETURN(uint32_t accepted, reader_.submit({&req, 1}));
         STRATA_CHECK(accepted == 1);
+        if (layout_.nodes_per_sector > 1) {
+            s_.inflight_sectors_[s_.inflight_count_++] = layout_.section_sector_of(c.id);
+        }
         c.state = kInFlight;
         ++st_.reads;
         st_.bytes_read += span.length_bytes;
@@ -345,8 +371,16 @@ class BeamSearch {
 
     Status complete(const io::ReadCompletion& c) {
         Status status = c.status;
+        const auto id = static_cast<uint32_t>(c.user_tag);
+        if (layout_.nodes_per_sector > 1) {
+            const uint64_t sector = layout_.section_sector_of(id);
+            for (uint32_t j = 0; j < s_.inflight_count_; ++j) {
+                if (s_.inflight_sectors_[j] != sector) continue;
+                s_.inflight_sectors_[j] = s_.inflight_sectors_[--s_.inflight_count_];
+                break;
+            }
+        }
         if (status.is_ok()) {
-            const auto id = static_cast<uint32_t>(c.user_tag);
             const uint8_t* node = c.data + layout_.read_span(id).node_offset_bytes;
             status = expand(id, node);
             if (status.is_ok()) status = expand_sector_mates(id, c.data);
@@ -431,10 +465,10 @@ class BeamSearch {
 };
 
 Result<uint32_t> beam_search(const IndexContext& ctx, const SearchParams& params,
-                             QueryScratch& scratch, Scored* out, QueryStats& stats) {
+                             QueryScratch& scratch, QueryStats& stats) {
     stats = {};
     BeamSearch search(ctx, params, scratch, stats);
-    return search.run(out);
+    return search.run();
 }
 
 }  // namespace strata::search

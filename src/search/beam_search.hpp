@@ -60,6 +60,10 @@ class QueryScratch {
     uint8_t* query() { return query_.data(); }
     float* query_f32() { return query_f32_.data(); }
     io::SectorReader& reader() { return *reader_; }
+    /// The last query's results, closest first (beam_search returns how many).
+    const Scored* results() const { return results_.data(); }
+    /// True when a failed query could not drain its reads: the ring must not be reused.
+    bool broken() const { return broken_; }
 
   private:
     friend class BeamSearch;
@@ -85,6 +89,9 @@ class QueryScratch {
     AlignedBuffer<uint32_t> fresh_ids_;
     AlignedBuffer<float> fresh_dists_;
     std::unique_ptr<io::ReadCompletion[]> completions_;
+    AlignedBuffer<uint64_t> inflight_sectors_;  // sectors of the reads in flight (<= W)
+    uint32_t inflight_count_ = 0;
+    bool broken_ = false;
     // Navigation walk.
     AlignedBuffer<Cand> nav_list_;
     AlignedBuffer<uint32_t> nav_epoch_;
@@ -93,9 +100,10 @@ class QueryScratch {
     AlignedBuffer<float> nav_dists_;
 };
 
-/// Runs one query with the scratch's prepared query; writes min(k, found) results (closest
-/// first) to `out` and returns how many. Params must already be validated against the context.
+/// Runs one query with the scratch's prepared query; leaves min(k, found) results (closest
+/// first) in scratch.results() and returns how many. Params must already be validated against
+/// the context.
 Result<uint32_t> beam_search(const IndexContext& ctx, const SearchParams& params,
-                             QueryScratch& scratch, Scored* out, QueryStats& stats);
+                             QueryScratch& scratch, QueryStats& stats);
 
 }  // namespace strata::search

@@ -310,45 +310,40 @@ Status DiskIndex::search(const void* query, DType dtype, uint32_t dim, const Sea
                          uint64_t* ids, float* dists, QueryStats* stats) const {
     STRATA_RETURN_IF_ERROR(impl_->check_params(params));
     if (ids == nullptr) return Status::invalid_argument("ids output is null");
-    std::unique_ptr<search::QueryScratch> s;
     try {
-        STRATA_ASSIGN_OR_RETURN(s, impl_->acquire());
+        STRATA_ASSIGN_OR_RETURN(std::unique_ptr<search::QueryScratch> s, impl_->acquire());
+        Status status = impl_->prepare_query(query, dtype, dim, *s);
+        QueryStats local;
+        uint32_t count = 0;
+        if (status.is_ok()) {
+            auto r = search::beam_search(impl_->ctx, params, *s, local);
+            if (r.is_ok()) {
+                count = *r;
+            } else {
+                status = r.status();
+            }
+        }
+        if (status.is_ok()) {
+            const search::Scored* found = s->results();
+            for (uint32_t i = 0; i < params.k; ++i) {
+                if (i < count) {
+                    ids[i] = impl_->external_id(found[i].id);
+                    if (dists != nullptr) dists[i] = found[i].dist;
+                } else {
+                    ids[i] = std::numeric_limits<uint64_t>::max();
+                    if (dists != nullptr) dists[i] = std::numeric_limits<float>::infinity();
+                }
+            }
+            if (stats != nullptr) *stats = local;
+        }
+        // A ring whose reads could not be drained after an error is not reused.
+        if (!s->broken()) impl_->release(std::move(s));
+        return status;
     } catch (const std::bad_alloc&) {
         return Status::resource_exhausted("out of memory for a search thread's scratch");
+    } catch (const std::exception& e) {
+        return Status::internal(std::string("search: ") + e.what());
     }
-    Status status = impl_->prepare_query(query, dtype, dim, *s);
-    QueryStats local;
-    search::Scored found[64];
-    search::Scored* out = found;
-    std::unique_ptr<search::Scored[]> big;
-    if (params.k > 64) {
-        big.reset(new search::Scored[params.k]);  // only for k > 64
-        out = big.get();
-    }
-    uint32_t count = 0;
-    bool drop = false;
-    if (status.is_ok()) {
-        auto r = search::beam_search(impl_->ctx, params, *s, out, local);
-        if (r.is_ok()) {
-            count = *r;
-        } else {
-            status = r.status();
-            drop = true;  // after a read error the ring may be broken: start a fresh one
-        }
-    }
-    if (!drop) impl_->release(std::move(s));
-    if (!status.is_ok()) return status;
-    for (uint32_t i = 0; i < params.k; ++i) {
-        if (i < count) {
-            ids[i] = impl_->external_id(out[i].id);
-            if (dists != nullptr) dists[i] = out[i].dist;
-        } else {
-            ids[i] = std::numeric_limits<uint64_t>::max();
-            if (dists != nullptr) dists[i] = std::numeric_limits<float>::infinity();
-        }
-    }
-    if (stats != nullptr) *stats = local;
-    return Status::ok();
 }
 
 Status DiskIndex::search_batch(const void* queries, DType dtype, uint32_t dim, uint64_t nq,
@@ -390,6 +385,8 @@ Status DiskIndex::search_batch(const void* queries, DType dtype, uint32_t dim, u
         }
     } catch (const std::bad_alloc&) {
         return Status::resource_exhausted("out of memory during a batch search");
+    } catch (const std::exception& e) {
+        return Status::internal(std::string("batch search: ") + e.what());
     }
     return first;
 }

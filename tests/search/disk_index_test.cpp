@@ -456,5 +456,27 @@ TEST(DiskIndexSmall, FewerNodesThanKPadsTheTail) {
     }
 }
 
+TEST(DiskIndexSmall, OneTwoAndThreeRowIndexesBuildAndFindEveryRow) {
+    for (uint32_t n : {1u, 2u, 3u}) {
+        SCOPED_TRACE(n);
+        BuildOptions bo;
+        bo.degree_max = 8;
+        bo.list_size = 16;
+        auto f = make_fixture(n, 1, 8, DType::kF32, Metric::kL2, 7, bo);
+        auto idx = open_index(f->index);
+        ASSERT_NE(idx, nullptr);
+        SearchParams p;
+        p.k = 3;
+        p.list_size = 10;
+        std::vector<uint64_t> ids(3);
+        std::vector<float> dists(3);
+        ASSERT_TRUE(
+            idx->search(f->query(0), f->dtype, f->dim, p, ids.data(), dists.data()).is_ok());
+        std::set<uint64_t> found(ids.begin(), ids.begin() + n);
+        EXPECT_EQ(found.size(), n);
+        for (uint64_t id : found) EXPECT_LT(id, n);
+    }
+}
+
 }  // namespace
 }  // namespace strata
