@@ -55,6 +55,12 @@ struct SearchParams {
     /// Reads in flight per query (W), in [1, max_beam_width]. Default 4.
     uint32_t beam_width = 4;
     SearchMode mode = SearchMode::kPipelined;
+    /// Optional result filter: a node enters the results only when filter(external id,
+    /// filter_context) is true; refused nodes are still traversed, so the search goes on past
+    /// them (tombstoned or superseded ids of a collection). Called from the searching thread,
+    /// several times per query: keep it cheap and thread-safe. Default none (every node).
+    bool (*filter)(uint64_t id, const void* context) = nullptr;
+    const void* filter_context = nullptr;
 };
 
 /// What one query cost.
@@ -126,6 +132,13 @@ class DiskIndex {
     Status search_batch(const void* queries, DType dtype, uint32_t dim, uint64_t nq,
                         size_t stride_bytes, const SearchParams& params, int threads, uint64_t* ids,
                         float* dists, QueryStats* stats = nullptr) const;
+
+    /// External id of internal node `node` (< info().node_count; asserted).
+    uint64_t external_id(uint64_t node) const;
+    /// Copies node `node`'s stored vector (dim elements of info().dtype; unit-length f32 under
+    /// cosine) to `out` with one read. OutOfRange for a node beyond the index, IOError or
+    /// Corruption when the read fails. Thread-safe.
+    Status read_vector(uint64_t node, void* out) const;
 
     struct Impl;
 

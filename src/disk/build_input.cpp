@@ -143,7 +143,7 @@ Result<std::vector<uint64_t>> load_ids(const std::string& path, uint64_t rows) {
         ids.resize(bytes.size() / 8);
         std::memcpy(ids.data(), bytes.data(), bytes.size());
     }
-    if (ids.size() != rows) {
+    if (rows != kAnyIdCount && ids.size() != rows) {
         return Status::invalid_argument(
             fmt::format("{}: holds {} ids but the data set has {} rows", path, ids.size(), rows));
     }

@@ -37,6 +37,8 @@ InputScan scan_input(const io::Dataset& data, Metric metric);
 /// little-endian u64 values (any other extension). Must hold exactly `rows` distinct ids.
 /// Errors name the file and the line/row: InvalidArgument (count, duplicate, not a number),
 /// NotFound/IOError.
+/// load_ids without a row count to match.
+inline constexpr uint64_t kAnyIdCount = ~uint64_t{0};
 Result<std::vector<uint64_t>> load_ids(const std::string& path, uint64_t rows);
 
 }  // namespace strata::disk

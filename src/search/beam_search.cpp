@@ -167,6 +167,7 @@ class BeamSearch {
     void add_result(float dist, uint32_t id) {
         Scored* r = s_.results_.data();
         if (result_count_ == p_.k && !(dist < r[result_count_ - 1].dist)) return;
+        if (p_.filter != nullptr && !p_.filter(ctx_.external_id(id), p_.filter_context)) return;
         for (uint32_t i = 0; i < result_count_; ++i) {
             if (r[i].id == id) return;
         }

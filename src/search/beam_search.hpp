@@ -27,6 +27,9 @@ struct IndexContext {
     const NodeCache* cache = nullptr;     ///< may be empty
     const disk::NavGraph* nav = nullptr;  ///< null: start at the medoid
     uint32_t medoid = 0;
+    /// Node -> external id: ids32 or ids64 when set, else the node id itself.
+    const uint32_t* ids32 = nullptr;
+    const uint64_t* ids64 = nullptr;
     distance::DistanceFn exact = nullptr;  ///< index dtype, metric
     uint32_t max_list_size = 0;
     uint32_t max_beam_width = 0;
@@ -38,6 +41,11 @@ struct IndexContext {
     /// Most expansions a query may make: 2L + 64 (a bound the search never reaches in practice;
     /// it sizes the visited table so that the search path never grows it).
     static uint32_t max_hops(uint32_t list_size) { return 2 * list_size + 64; }
+
+    uint64_t external_id(uint32_t node) const {
+        if (ids32 != nullptr) return ids32[node];
+        return ids64 != nullptr ? ids64[node] : node;
+    }
 };
 
 /// One neighbour: distance and internal node id.

@@ -16,6 +16,8 @@
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
+#include "core/aligned_buffer.hpp"
+#include "core/check.hpp"
 #include "core/dtype_util.hpp"
 #include "core/log.hpp"
 #include "disk/index_reader.hpp"
@@ -59,10 +61,7 @@ struct DiskIndex::Impl {
     // External ids: none when they are the row numbers, u32 when they all fit, else u64.
     std::vector<uint32_t> ids32;
     std::vector<uint64_t> ids;
-    uint64_t external_id(uint32_t node) const {
-        if (!ids32.empty()) return ids32[node];
-        return ids.empty() ? node : ids[node];
-    }
+    uint64_t external_id(uint32_t node) const { return ctx.external_id(node); }
     std::optional<disk::NavGraph> nav;
     search::NodeCache cache;
     search::IndexContext ctx;
@@ -167,6 +166,8 @@ Status DiskIndex::Impl::load(const std::string& dir) {
     ctx.codes = reinterpret_cast<const uint8_t*>(codes.data());
     ctx.nav = nav ? &*nav : nullptr;
     ctx.medoid = reader->entry_point();
+    ctx.ids32 = ids32.empty() ? nullptr : ids32.data();
+    ctx.ids64 = ids.empty() ? nullptr : ids.data();
     ctx.exact = distance::distance_fn(layout.dtype, ctx.metric);
     ctx.max_list_size = options.max_list_size;
     ctx.max_beam_width = options.max_beam_width;
@@ -305,6 +306,28 @@ Result<std::unique_ptr<DiskIndex>> DiskIndex::open(const std::string& dir,
 }
 
 const DiskIndexInfo& DiskIndex::info() const { return impl_->info; }
+
+uint64_t DiskIndex::external_id(uint64_t node) const {
+    STRATA_CHECK(node < impl_->info.node_count);
+    return impl_->external_id(static_cast<uint32_t>(node));
+}
+
+Status DiskIndex::read_vector(uint64_t node, void* out) const {
+    const disk::NodeLayout& layout = impl_->reader->layout();
+    if (node >= layout.node_count) {
+        return Status::out_of_range(fmt::format("node {} is beyond the {} nodes of {}", node,
+                                                layout.node_count, impl_->info.dir));
+    }
+    try {
+        AlignedBuffer<uint8_t> buf(layout.node_bytes);
+        STRATA_RETURN_IF_ERROR(impl_->reader->read_node(node, {buf.data(), buf.size()}));
+        const disk::NodeView v = layout.view_node(buf.data());
+        std::memcpy(out, v.vector, size_t{layout.dim} * dtype_size(layout.dtype));
+        return Status::ok();
+    } catch (const std::bad_alloc&) {
+        return Status::resource_exhausted("out of memory reading a node");
+    }
+}
 
 Status DiskIndex::search(const void* query, DType dtype, uint32_t dim, const SearchParams& params,
                          uint64_t* ids, float* dists, QueryStats* stats) const {

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <set>
@@ -194,6 +195,59 @@ TEST_F(DiskIndexL2, ExactDistancesMatchTheVectors) {
             EXPECT_NEAR(r.dists[q * kK + i], d, 1e-3 * (1 + d));
         }
     }
+}
+
+TEST_F(DiskIndexL2, ResultFilterAdmitsOnlyAcceptedIdsAndStillFindsK) {
+    auto idx = open_index(f().index);
+    ASSERT_NE(idx, nullptr);
+    // Refuse even ids: every result is odd, and the odd ids among the exact top-20 are found.
+    const auto odd = [](uint64_t id, const void*) { return id % 2 == 1; };
+    SearchParams p;
+    p.list_size = 64;
+    p.filter = odd;
+    const SearchRun r = run_all(*idx, f(), p);
+    ASSERT_TRUE(r.status.is_ok());
+    std::vector<uint32_t> truth(size_t{f().nq} * 20);
+    distance::ExactKnnOptions eo;
+    eo.k = 20;
+    ASSERT_TRUE(distance::exact_knn({f().base.data(), f().n, f().dim, f().dtype, 0},
+                                    {f().queries.data(), f().nq, f().dim, f().dtype, 0}, eo,
+                                    truth.data(), nullptr)
+                    .is_ok());
+    size_t hits = 0, wanted = 0;
+    for (uint32_t q = 0; q < f().nq; ++q) {
+        std::set<uint64_t> found;
+        for (uint32_t i = 0; i < kK; ++i) {
+            const uint64_t id = r.ids[q * kK + i];
+            ASSERT_EQ(id % 2, 1u) << "query " << q;
+            found.insert(id);
+        }
+        EXPECT_EQ(found.size(), kK);
+        uint32_t taken = 0;
+        for (uint32_t i = 0; i < 20 && taken < kK; ++i) {
+            if (truth[q * 20 + i] % 2 == 0) continue;
+            ++taken;
+            ++wanted;
+            hits += found.count(truth[q * 20 + i]);
+        }
+    }
+    EXPECT_GE(static_cast<double>(hits) / static_cast<double>(wanted), 0.9);
+}
+
+TEST_F(DiskIndexL2, ReadVectorReturnsTheRowOfTheNodesExternalId) {
+    auto idx = open_index(f().index);
+    ASSERT_NE(idx, nullptr);
+    std::vector<float> v(f().dim);
+    std::set<uint64_t> seen;
+    for (uint64_t node = 0; node < f().n; node += 97) {
+        ASSERT_TRUE(idx->read_vector(node, v.data()).is_ok());
+        const uint64_t id = idx->external_id(node);
+        ASSERT_LT(id, f().n);
+        EXPECT_TRUE(seen.insert(id).second);
+        EXPECT_EQ(0,
+                  std::memcmp(v.data(), f().base.data() + id * f().row_bytes(), f().row_bytes()));
+    }
+    EXPECT_EQ(idx->read_vector(f().n, v.data()).code(), StatusCode::kOutOfRange);
 }
 
 TEST_F(DiskIndexL2, LargerListReadsMoreAndFindsMore) {
