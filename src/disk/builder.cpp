@@ -19,6 +19,7 @@
 #include "core/progress.hpp"
 #include "core/sysinfo.hpp"
 #include "disk/build_input.hpp"
+#include "disk/builder_graph.hpp"
 #include "disk/builder_plan.hpp"
 #include "disk/index_writer.hpp"
 #include "disk/meta.hpp"
@@ -32,6 +33,9 @@
 
 namespace strata {
 namespace {
+
+/// Set by disk::build_index_with_graph for the duration of its build on this thread.
+thread_local const disk::PrebuiltGraph* t_prebuilt = nullptr;
 
 using Clock = std::chrono::steady_clock;
 
@@ -291,15 +295,23 @@ Status build_graph_one_shot(const io::Dataset& data, const Prepared& p, const Bu
                             uint32_t nodes_per_sector, disk::IndexWriter& writer, BuildReport& rep,
                             std::vector<uint32_t>& order) {
     auto t0 = Clock::now();
-    STRATA_ASSIGN_OR_RETURN(auto store,
-                            make_store(data, o.metric, p.scan.norm_max, data.size(), nullptr));
-    data.advise(io::AccessPattern::kDontNeed);
-    graph::VamanaOptions vo = vamana_options(o);
-    Progress graph_bar("graph", data.size(), bar(o));
-    vo.progress = &graph_bar;
-    STRATA_ASSIGN_OR_RETURN(auto built, graph::build_vamana(*store, vo));
-    graph_bar.finish();
-    store.reset();
+    graph::VamanaResult built;
+    if (t_prebuilt == nullptr) {
+        STRATA_ASSIGN_OR_RETURN(auto store,
+                                make_store(data, o.metric, p.scan.norm_max, data.size(), nullptr));
+        data.advise(io::AccessPattern::kDontNeed);
+        graph::VamanaOptions vo = vamana_options(o);
+        Progress graph_bar("graph", data.size(), bar(o));
+        vo.progress = &graph_bar;
+        STRATA_ASSIGN_OR_RETURN(built, graph::build_vamana(*store, vo));
+        graph_bar.finish();
+    } else {
+        if (t_prebuilt->graph->size() != data.size() || t_prebuilt->medoid >= data.size()) {
+            return Status::internal("prebuilt graph does not match the rows to index");
+        }
+        built.graph = std::move(*t_prebuilt->graph);
+        built.medoid = t_prebuilt->medoid;
+    }
     rep.seconds_graph = since(t0);
     rep.entry_point = built.medoid;
     rep.average_degree =
@@ -538,3 +550,18 @@ Result<BuildReport> build_index(const std::string& data_path, const std::string&
 }
 
 }  // namespace strata
+
+namespace strata::disk {
+
+Result<BuildReport> build_index_with_graph(const std::string& data_path, const std::string& out_dir,
+                                           const BuildOptions& options, PrebuiltGraph prebuilt) {
+    BuildOptions o = options;
+    o.shards = 1;
+    o.skip_bad = false;
+    t_prebuilt = &prebuilt;
+    auto result = build_index(data_path, out_dir, o);
+    t_prebuilt = nullptr;
+    return result;
+}
+
+}  // namespace strata::disk

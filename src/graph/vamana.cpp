@@ -249,6 +249,36 @@ Result<VamanaResult> build_vamana(const VectorStore& store, const VamanaOptions&
     }
 }
 
+Status insert_nodes(const VectorStore& store, Graph& graph, uint32_t entry,
+                    std::span<const uint32_t> nodes, const VamanaOptions& opt) {
+    STRATA_RETURN_IF_ERROR(opt.validate());
+    const uint32_t n = store.size();
+    const auto capacity =
+        static_cast<uint32_t>(std::ceil(opt.slack * static_cast<float>(opt.degree_max)));
+    if (graph.size() != n || graph.capacity() < capacity || entry >= n) {
+        return Status::invalid_argument("insert_nodes: graph does not match the store");
+    }
+    try {
+        const int threads = opt.threads > 0 ? opt.threads : tbb::this_task_arena::max_concurrency();
+        tbb::task_arena arena(threads);
+        arena.execute([&] {
+            tbb::enumerable_thread_specific<ThreadState> states(
+                [&] { return ThreadState(n, opt.list_size, graph.capacity()); });
+            tbb::parallel_for(tbb::blocked_range<size_t>(0, nodes.size(), 64), [&](const auto& r) {
+                ThreadState& ts = states.local();
+                for (size_t i = r.begin(); i != r.end(); ++i) {
+                    insert_node(store, graph, nodes[i], entry, opt, ts);
+                }
+                if (opt.progress != nullptr) opt.progress->add(r.size());
+            });
+            prune_overfull(store, graph, opt, states);
+        });
+        return Status::ok();
+    } catch (const std::bad_alloc&) {
+        return Status::resource_exhausted("graph insert: out of memory");
+    }
+}
+
 Status search_graph(const Graph& graph, const VectorStore& store, uint32_t entry, const void* query,
                     const GraphSearchOptions& opt, uint32_t* ids, float* dists) {
     if (opt.k == 0 || opt.list_size < opt.k) {

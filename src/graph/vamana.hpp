@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include <strata/status.hpp>
@@ -49,6 +50,14 @@ struct VamanaResult {
 /// reverse edges re-pruned when a list overflows, and a final pass pruning every list to R.
 /// Errors: InvalidArgument for bad options or an empty store. Thread-safe w.r.t. the store.
 Result<VamanaResult> build_vamana(const VectorStore& store, const VamanaOptions& options);
+
+/// Links `nodes` into an existing graph over `store` (FreshDiskANN's insert phase): each is
+/// found by greedy search from `entry`, pruned with RobustPrune and gets reverse edges, in
+/// parallel on options.threads; then every list over degree_max is pruned back. The graph must
+/// have one row per store vector and capacity >= ceil(slack * degree_max); the other nodes'
+/// lists are kept (and grow by reverse edges). ResourceExhausted on allocation failure.
+Status insert_nodes(const VectorStore& store, Graph& graph, uint32_t entry,
+                    std::span<const uint32_t> nodes, const VamanaOptions& options);
 
 /// The node closest to the mean of all vectors (computed in f32 on the stored representation).
 uint32_t find_medoid(const VectorStore& store);

@@ -1,0 +1,164 @@
+// Collection: a directory that takes writes while it serves. Upserts and deletes go to a
+// write-ahead log and an in-RAM HNSW hot tier; searches merge the hot tier with the current
+// disk generation; a consolidation folds the hot tier and the deletes into the next generation
+// in the background and swaps it in atomically.
+//
+// Directory: MANIFEST (the committed state), gen-<N>/ (disk indexes), wal/ (the log).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <strata/builder.hpp>
+#include <strata/disk_index.hpp>
+#include <strata/status.hpp>
+#include <strata/types.hpp>
+
+namespace strata {
+
+/// Fixed when the collection is created.
+struct CollectionParams {
+    /// Vector dimension, in [1, kMaxDimension]. No default.
+    uint32_t dim = 0;
+    Metric metric = Metric::kL2;
+    /// Element type of the vectors written (cosine: f32 only). Default f32.
+    DType dtype = DType::kF32;
+    /// Disk index parameters of every generation.
+    uint32_t degree_max = 64;  ///< R, in [2, 512]
+    uint32_t list_size = 100;  ///< L of the graph build and of consolidation's inserts
+    float alpha = 1.2f;
+    uint32_t pq_bytes = 0;  ///< 0 = the builder's default
+    Status validate() const;
+};
+
+/// Chosen at each open.
+struct CollectionOptions {
+    /// "always": a write returns once its log record is on disk (default); "interval": the log
+    /// is synced every wal_interval_ms, so a crash may lose the writes of the last interval.
+    enum class Sync : uint8_t { kAlways, kInterval };
+    Sync wal_sync = Sync::kAlways;
+    uint32_t wal_interval_ms = 100;
+    /// The background consolidation starts when the hot tier holds this many vectors (or the
+    /// generation this many deletes); 0 = only on request. Default 200,000.
+    uint64_t consolidate_at = 200000;
+    /// Run consolidations on a background thread (else only consolidate() runs them).
+    /// Default true.
+    bool background = true;
+    /// Threads of a consolidation; 0 = all cores. Default 1, so searches keep a core.
+    int consolidation_threads = 1;
+    /// Memory budget of a consolidation's index build, GiB; 0 = the builder's default.
+    double consolidation_memory_gb = 0;
+    /// A consolidation measures recall@10 of the new generation on sampled queries against exact
+    /// search and refuses the swap when it is more than this below the current generation's.
+    /// Default 0.02.
+    double recall_margin = 0.02;
+    /// Queries of that check, in [10, 10000]. Default 200.
+    uint32_t validation_queries = 200;
+    /// Hot tier HNSW: links per node and insert candidate list.
+    uint32_t hot_m = 16;
+    uint32_t hot_ef_construction = 100;
+    /// Options of the disk index of each generation (cache, io backend).
+    DiskIndexOptions disk;
+    Status validate() const;
+};
+
+struct CollectionSearchParams {
+    uint32_t k = 10;
+    /// Candidate list of the disk search (L) and of the hot tier search (ef). Default 100.
+    uint32_t list_size = 100;
+    uint32_t beam_width = 4;
+};
+
+struct CollectionStats {
+    uint32_t dim = 0;
+    Metric metric = Metric::kL2;
+    DType dtype = DType::kF32;
+    uint64_t live = 0;              ///< live vectors
+    uint64_t generation = 0;        ///< 0 = no disk generation yet
+    uint64_t generation_nodes = 0;  ///< nodes of the disk generation
+    uint64_t generation_deleted = 0;  ///< of those, deleted or replaced since
+    uint64_t hot = 0;                 ///< vectors in the hot tier (live or not)
+    uint64_t frozen = 0;              ///< hot vectors being consolidated
+    uint64_t hot_bytes = 0;           ///< RAM of the hot tier
+    uint64_t wal_bytes = 0;
+    uint64_t next_id = 0;  ///< one past the largest id ever written
+    double generation_recall = 0;  ///< measured recall@10 of the generation at its swap
+    bool consolidating = false;
+    uint64_t consolidations = 0;  ///< completed since open
+    std::string last_error;       ///< of the last failed or refused consolidation
+};
+
+struct ConsolidationReport {
+    bool swapped = false;  ///< false: nothing to do, or the new generation was refused
+    std::string reason;    ///< why not swapped
+    uint64_t generation = 0;
+    uint64_t kept = 0, deleted = 0, inserted = 0;  ///< nodes of the new generation
+    bool incremental = true;  ///< edited the old graph (false: built from scratch)
+    double recall = 0, previous_recall = 0;
+    double seconds_read = 0, seconds_graph = 0, seconds_write = 0, seconds_check = 0,
+           seconds_total = 0;
+    uint64_t peak_rss_bytes = 0;
+};
+
+class Collection {
+  public:
+    /// Creates an empty collection in `dir` (which must not exist) and opens it.
+    static Result<std::unique_ptr<Collection>> create(const std::string& dir,
+                                                      const CollectionParams& params,
+                                                      const CollectionOptions& options = {});
+    /// Opens `dir`, replaying the log over the current generation. Corruption when the MANIFEST
+    /// or a log record in the middle is damaged (a torn last record is dropped).
+    static Result<std::unique_ptr<Collection>> open(const std::string& dir,
+                                                    const CollectionOptions& options = {});
+    /// True when `dir` holds a collection MANIFEST.
+    static bool exists(const std::string& dir);
+
+    /// Finishes any consolidation, syncs the log. Called by the destructor.
+    ~Collection();
+    Collection(const Collection&) = delete;
+    Collection& operator=(const Collection&) = delete;
+
+    /// Writes `n` vectors (rows of dim elements of `dtype`: the collection's, or f32 holding
+    /// integral values for u8/i8) under ids `ids`; an existing id is replaced. All or nothing:
+    /// InvalidArgument naming the row for a wrong dtype, NaN/Inf, an out-of-range integer, a
+    /// zero vector under cosine, or an id repeated in the batch. Durable on return under
+    /// Sync::kAlways. Thread-safe.
+    Status upsert(const uint64_t* ids, uint64_t n, const void* vectors, DType dtype);
+    /// Deletes `n` ids (absent ids are ignored). Durable on return under kAlways. Thread-safe.
+    Status remove(const uint64_t* ids, uint64_t n);
+
+    /// The k nearest live vectors to `query` across both tiers (ids UINT64_MAX / +inf pad the
+    /// tail only when fewer than k vectors are live). Thread-safe with writes.
+    Status search(const void* query, DType dtype, uint32_t dim,
+                  const CollectionSearchParams& params, uint64_t* ids, float* dists) const;
+    /// search() for nq queries on `threads` threads (0 = all cores).
+    Status search_batch(const void* queries, DType dtype, uint32_t dim, uint64_t nq,
+                        size_t stride_bytes, const CollectionSearchParams& params, int threads,
+                        uint64_t* ids, float* dists) const;
+    /// Copies the stored vector of `id` (dim elements of dtype; unit-length under cosine) to
+    /// `out`. NotFound when the id is not live.
+    Status get(uint64_t id, void* out) const;
+
+    /// Fills an empty collection (no generation, nothing written yet) from a data file with the
+    /// offline builder: the fast path for an initial load. `ids_path` as BuildOptions::ids_path
+    /// (empty: next_id, next_id + 1, ...). FailedPrecondition-like InvalidArgument when the
+    /// collection is not empty; the builder's errors for the file.
+    Status bulk_load(const std::string& data_path, const std::string& ids_path = "",
+                     bool progress = false);
+    /// Runs a consolidation now (waiting for one in progress first).
+    Result<ConsolidationReport> consolidate();
+    /// Syncs the log (for Sync::kInterval).
+    Status sync();
+    CollectionStats stats() const;
+    const CollectionParams& params() const;
+    const std::string& dir() const;
+
+    struct Impl;
+
+  private:
+    explicit Collection(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace strata

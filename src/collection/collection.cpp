@@ -1,0 +1,858 @@
+// Collection: write path (validate, log, add to the hot tier, publish in log order), search
+// across tiers, recovery, and consolidation with an atomic MANIFEST swap.
+//
+// Invariants (all under apply_mu):
+//  - records are published in LSN order; a published upsert is live in exactly one place (a hot
+//    tier slot listed in hot_loc, or a generation node not marked dead);
+//  - every record with LSN < manifest.wal_from_lsn is reflected in the generation on disk, so
+//    replaying the log from there over it rebuilds the state (replay is idempotent per id).
+#include <strata/collection.hpp>
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include <fmt/format.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+#include "collection/manifest.hpp"
+#include "collection/merge.hpp"
+#include "collection/rows.hpp"
+#include "collection/tiers.hpp"
+#include "collection/wal.hpp"
+#include "core/log.hpp"
+#include "core/sysinfo.hpp"
+#include "disk/build_input.hpp"
+#include "disk/dir_util.hpp"
+#include "io/dataset.hpp"
+#include "io/file_util.hpp"
+
+namespace strata {
+
+using collection::Generation;
+using collection::HotTier;
+using collection::Manifest;
+
+namespace {
+
+constexpr uint8_t kUpsert = 1, kDelete = 2;
+constexpr uint64_t kNoLsn = std::numeric_limits<uint64_t>::max();
+
+/// Log record: u8 type | 7 zero bytes | u64 n | n u64 ids | (upsert) n stored rows.
+std::string encode_record(uint8_t type, const uint64_t* ids, uint64_t n, const uint8_t* rows,
+                          size_t rows_bytes) {
+    std::string out(16 + n * 8 + rows_bytes, '\0');
+    out[0] = static_cast<char>(type);
+    std::memcpy(out.data() + 8, &n, 8);
+    std::memcpy(out.data() + 16, ids, n * 8);
+    if (rows_bytes > 0) std::memcpy(out.data() + 16 + n * 8, rows, rows_bytes);
+    return out;
+}
+
+struct Record {
+    uint8_t type = 0;
+    uint64_t n = 0;
+    const uint64_t* ids = nullptr;  // unaligned-safe: copied out below
+    std::vector<uint64_t> id_copy;
+    const uint8_t* rows = nullptr;
+};
+
+Status decode_record(std::string_view payload, size_t row_bytes, uint64_t lsn, Record& r) {
+    if (payload.size() < 16) return Status::corruption(fmt::format("log record {} too short", lsn));
+    r.type = static_cast<uint8_t>(payload[0]);
+    std::memcpy(&r.n, payload.data() + 8, 8);
+    const size_t per = r.type == kUpsert ? 8 + row_bytes : 8;
+    if ((r.type != kUpsert && r.type != kDelete) || r.n > (payload.size() - 16) / per ||
+        payload.size() != 16 + r.n * per) {
+        return Status::corruption(fmt::format(
+            "log record {}: not a record of this collection (type {}, {} bytes)", lsn, r.type,
+            payload.size()));
+    }
+    r.id_copy.resize(r.n);
+    std::memcpy(r.id_copy.data(), payload.data() + 16, r.n * 8);
+    r.ids = r.id_copy.data();
+    r.rows = reinterpret_cast<const uint8_t*>(payload.data()) + 16 + r.n * 8;
+    return Status::ok();
+}
+
+std::string gen_path(const std::string& dir, uint64_t generation) {
+    return disk::detail::join(dir, collection::generation_dir_name(generation));
+}
+
+}  // namespace
+
+Status CollectionParams::validate() const {
+    if (dim == 0 || dim > kMaxDimension) {
+        return Status::invalid_argument(fmt::format("dimension {} is not in [1, {}]", dim, kMaxDimension));
+    }
+    if (metric == Metric::kCosine && dtype != DType::kF32) {
+        return Status::invalid_argument("cosine collections take f32 vectors");
+    }
+    BuildOptions b;
+    b.metric = metric;
+    b.degree_max = degree_max;
+    b.list_size = list_size;
+    b.alpha = alpha;
+    b.pq_bytes = pq_bytes;
+    return b.validate();
+}
+
+Status CollectionOptions::validate() const {
+    if (wal_interval_ms < 1 || wal_interval_ms > 60000) {
+        return Status::invalid_argument("wal interval must be in [1, 60000] ms");
+    }
+    if (!(recall_margin >= 0 && recall_margin <= 1)) {
+        return Status::invalid_argument("recall margin must be in [0, 1]");
+    }
+    if (validation_queries < 10 || validation_queries > 10000) {
+        return Status::invalid_argument("validation queries must be in [10, 10000]");
+    }
+    if (!(consolidation_memory_gb >= 0)) {
+        return Status::invalid_argument("consolidation memory budget must be >= 0");
+    }
+    if (hot_m < 2 || hot_m > 128) return Status::invalid_argument("hot_m must be in [2, 128]");
+    if (hot_ef_construction < 1 || hot_ef_construction > 10000) {
+        return Status::invalid_argument("hot_ef_construction must be in [1, 10000]");
+    }
+    return disk.validate();
+}
+
+struct Collection::Impl {
+    std::string dir;
+    CollectionOptions options;
+    size_t row_bytes = 0;
+    std::unique_ptr<collection::Wal> wal;
+
+    // The searchable view; changed with both apply_mu and view_mu held.
+    mutable std::mutex view_mu;
+    std::shared_ptr<Generation> gen;
+    std::vector<std::shared_ptr<HotTier>> frozen;
+    std::shared_ptr<HotTier> active;
+
+    // Write sequencing and the id map.
+    mutable std::mutex apply_mu;
+    std::condition_variable apply_cv;
+    Manifest manifest;  // as committed
+    uint64_t next_apply = 1;
+    Status failed;  // fail-stop after a log error
+    struct Loc {
+        HotTier* tier;
+        uint32_t slot;
+    };
+    std::unordered_map<uint64_t, Loc> hot_loc;
+    uint64_t next_id = 0;
+    bool track_lsn = false;  // since the last freeze
+    uint64_t min_lsn_since_freeze = kNoLsn;
+    bool track_touched = false;  // since the consolidation's snapshot
+    std::vector<uint64_t> touched;
+    uint64_t tier_seed = 1;
+
+    // Consolidation.
+    std::mutex consolidate_mu;
+    std::thread worker;
+    std::mutex worker_mu;
+    std::condition_variable worker_cv;
+    bool stop = false;
+    std::atomic<bool> consolidating{false};
+    std::atomic<uint64_t> consolidations{0};
+    std::string last_error;  // worker_mu
+
+    CollectionParams& params() { return manifest.params; }
+
+    Result<std::shared_ptr<HotTier>> new_tier() {
+        STRATA_ASSIGN_OR_RETURN(auto t, HotTier::create(manifest.params, options, tier_seed++));
+        return std::shared_ptr<HotTier>(std::move(t));
+    }
+
+    // ---- applying records (apply_mu held) ------------------------------------------------
+
+    void kill_existing(uint64_t id) {
+        auto it = hot_loc.find(id);
+        if (it != hot_loc.end()) {
+            it->second.tier->set_live(it->second.slot, false);
+            hot_loc.erase(it);
+            return;
+        }
+        if (gen) {
+            const int64_t node = gen->node_of(id);
+            if (node >= 0) gen->kill(static_cast<uint64_t>(node));
+        }
+    }
+
+    void apply_upsert(HotTier* tier, const uint64_t* ids, const uint32_t* slots, uint64_t n,
+                      uint64_t lsn) {
+        for (uint64_t i = 0; i < n; ++i) {
+            kill_existing(ids[i]);
+            tier->set_live(slots[i], true);
+            hot_loc[ids[i]] = {tier, slots[i]};
+            next_id = std::max(next_id, ids[i] + 1);
+            if (track_touched) touched.push_back(ids[i]);
+        }
+        if (track_lsn) min_lsn_since_freeze = std::min(min_lsn_since_freeze, lsn);
+    }
+
+    void apply_delete(const uint64_t* ids, uint64_t n, uint64_t lsn) {
+        for (uint64_t i = 0; i < n; ++i) {
+            kill_existing(ids[i]);
+            next_id = std::max(next_id, ids[i] + 1);
+            if (track_touched) touched.push_back(ids[i]);
+        }
+        if (track_lsn) min_lsn_since_freeze = std::min(min_lsn_since_freeze, lsn);
+    }
+
+    /// Waits for `lsn`'s turn and runs `fn` under apply_mu.
+    template <typename Fn>
+    Status publish(uint64_t lsn, Fn&& fn) {
+        std::unique_lock<std::mutex> lock(apply_mu);
+        apply_cv.wait(lock, [&] { return next_apply == lsn || !failed.is_ok(); });
+        if (!failed.is_ok()) return failed;
+        fn();
+        ++next_apply;
+        apply_cv.notify_all();
+        return Status::ok();
+    }
+
+    void fail(const Status& s) {
+        std::lock_guard<std::mutex> lock(apply_mu);
+        if (failed.is_ok()) {
+            failed = s;
+            detail::log(LogLevel::kError, "collection {}: writes stopped: {}", dir, s.to_string());
+        }
+        apply_cv.notify_all();
+    }
+
+    std::shared_ptr<HotTier> acquire_active() {
+        std::lock_guard<std::mutex> lock(view_mu);
+        active->pending.fetch_add(1);
+        return active;
+    }
+
+    void release(HotTier* t) {
+        std::lock_guard<std::mutex> lock(apply_mu);
+        t->pending.fetch_sub(1);
+        apply_cv.notify_all();
+    }
+
+    void maybe_wake_worker() {
+        if (!options.background || options.consolidate_at == 0) return;
+        uint64_t hot = 0;
+        {
+            std::lock_guard<std::mutex> lock(view_mu);
+            hot = active->size();
+        }
+        if (hot >= options.consolidate_at) worker_cv.notify_one();
+    }
+
+    Status replay(uint64_t lsn, std::string_view payload) {
+        Record r;
+        STRATA_RETURN_IF_ERROR(decode_record(payload, row_bytes, lsn, r));
+        if (r.type == kDelete) {
+            apply_delete(r.ids, r.n, lsn);
+            return Status::ok();
+        }
+        std::vector<uint32_t> slots(r.n);
+        for (uint64_t i = 0; i < r.n; ++i) {
+            auto slot = active->add(r.ids[i], r.rows + i * row_bytes);
+            if (!slot.is_ok()) {
+                return Status(slot.status().code(),
+                              fmt::format("replaying log record {}: {}", lsn, slot.status().message()));
+            }
+            slots[i] = *slot;
+        }
+        apply_upsert(active.get(), r.ids, slots.data(), r.n, lsn);
+        return Status::ok();
+    }
+
+    // ---- consolidation ------------------------------------------------------------------
+
+    Result<ConsolidationReport> consolidate_once();
+    void worker_loop();
+};
+
+// -------------------------------------------------------------------------------------------
+
+Collection::Collection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Collection::~Collection() {
+    if (!impl_) return;
+    {
+        std::lock_guard<std::mutex> lock(impl_->worker_mu);
+        impl_->stop = true;
+    }
+    impl_->worker_cv.notify_all();
+    if (impl_->worker.joinable()) impl_->worker.join();
+    if (impl_->wal) {
+        Status s = impl_->wal->sync();
+        if (!s.is_ok()) detail::log(LogLevel::kWarn, "collection {}: final log sync: {}", impl_->dir, s.to_string());
+    }
+}
+
+bool Collection::exists(const std::string& dir) {
+    struct stat st {};
+    return ::stat(disk::detail::join(dir, collection::kManifestName).c_str(), &st) == 0;
+}
+
+Result<std::unique_ptr<Collection>> Collection::create(const std::string& dir,
+                                                       const CollectionParams& params,
+                                                       const CollectionOptions& options) {
+    STRATA_RETURN_IF_ERROR(params.validate());
+    STRATA_RETURN_IF_ERROR(options.validate());
+    if (::mkdir(dir.c_str(), 0755) != 0) {
+        if (errno == EEXIST) return Status::already_exists(fmt::format("{} already exists", dir));
+        return Status::io_error(fmt::format("cannot create {}", dir), errno);
+    }
+    Manifest m;
+    m.params = params;
+    Status s = ::mkdir(disk::detail::join(dir, "wal").c_str(), 0755) == 0
+                   ? collection::write_manifest(dir, m)
+                   : Status::io_error(fmt::format("cannot create {}/wal", dir), errno);
+    if (s.is_ok()) s = io::fsync_parent_dir(dir);
+    if (!s.is_ok()) {
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+        return s;
+    }
+    return open(dir, options);
+}
+
+Result<std::unique_ptr<Collection>> Collection::open(const std::string& dir,
+                                                     const CollectionOptions& options) {
+    STRATA_RETURN_IF_ERROR(options.validate());
+    if (!exists(dir)) {
+        return Status::not_found(fmt::format("{} is not a collection (no MANIFEST)", dir));
+    }
+    STRATA_ASSIGN_OR_RETURN(Manifest m, collection::read_manifest(dir));
+    auto impl = std::make_unique<Impl>();
+    impl->dir = dir;
+    impl->options = options;
+    impl->manifest = m;
+    impl->row_bytes = collection::stored_row_bytes(m.params);
+    impl->next_id = m.next_id;
+    // Leftovers of an interrupted consolidation: anything but MANIFEST, wal/ and the generation.
+    const std::string keep_gen = m.generation ? collection::generation_dir_name(m.generation) : "";
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name == collection::kManifestName || name == "wal" || name == keep_gen) continue;
+        if (name.rfind("gen-", 0) == 0 || name.rfind("consolidate.tmp", 0) == 0 ||
+            name.rfind("MANIFEST.tmp", 0) == 0 || disk::detail::is_temp_dir_name(name)) {
+            detail::log(LogLevel::kInfo, "collection {}: removing leftover {}", dir, name);
+            std::filesystem::remove_all(entry.path(), ec);
+        }
+    }
+    if (m.generation != 0) {
+        STRATA_ASSIGN_OR_RETURN(impl->gen,
+                                Generation::open(gen_path(dir, m.generation), m.generation, options.disk));
+    }
+    STRATA_ASSIGN_OR_RETURN(impl->active, impl->new_tier());
+    collection::WalOptions wo;
+    wo.sync = options.wal_sync == CollectionOptions::Sync::kAlways
+                  ? collection::WalOptions::Sync::kAlways
+                  : collection::WalOptions::Sync::kInterval;
+    wo.interval_ms = options.wal_interval_ms;
+    Impl* raw = impl.get();
+    STRATA_ASSIGN_OR_RETURN(
+        impl->wal, collection::Wal::open(disk::detail::join(dir, "wal"), wo, m.wal_from_lsn,
+                                         [raw](uint64_t lsn, std::string_view payload) {
+                                             return raw->replay(lsn, payload);
+                                         }));
+    impl->next_apply = impl->wal->next_lsn();
+    std::unique_ptr<Collection> c(new Collection(std::move(impl)));
+    if (options.background) c->impl_->worker = std::thread([raw] { raw->worker_loop(); });
+    return c;
+}
+
+Status Collection::upsert(const uint64_t* ids, uint64_t n, const void* vectors, DType dtype) {
+    Impl& m = *impl_;
+    if (n == 0) return Status::ok();
+    if (n > collection::Wal::kMaxPayloadBytes / (8 + m.row_bytes)) {
+        return Status::invalid_argument(fmt::format("batch of {} rows is too large for one log record", n));
+    }
+    STRATA_RETURN_IF_ERROR(collection::check_unique_ids(ids, n));
+    std::vector<uint8_t> rows;
+    STRATA_RETURN_IF_ERROR(collection::to_stored(m.manifest.params, vectors, dtype, n, rows));
+    const std::string payload = encode_record(kUpsert, ids, n, rows.data(), rows.size());
+    {
+        std::lock_guard<std::mutex> lock(m.apply_mu);
+        if (!m.failed.is_ok()) return m.failed;
+    }
+    std::shared_ptr<HotTier> tier = m.acquire_active();
+    auto lsn = m.wal->append(payload);
+    if (!lsn.is_ok()) {
+        m.fail(lsn.status());
+        m.release(tier.get());
+        return lsn.status();
+    }
+    std::vector<uint32_t> slots(n);
+    Status added;
+    for (uint64_t i = 0; i < n && added.is_ok(); ++i) {
+        auto slot = tier->add(ids[i], rows.data() + i * m.row_bytes);
+        if (slot.is_ok()) {
+            slots[i] = *slot;
+        } else {
+            added = slot.status();
+        }
+    }
+    Status s = m.publish(*lsn, [&] {
+        if (added.is_ok()) {
+            m.apply_upsert(tier.get(), ids, slots.data(), n, *lsn);
+        } else {
+            // Logged but not applied: stop taking writes; a reopen replays the record.
+            m.failed = added;
+            detail::log(LogLevel::kError, "collection {}: writes stopped: {}", m.dir, added.to_string());
+        }
+    });
+    m.release(tier.get());
+    if (s.is_ok() && !added.is_ok()) s = added;
+    if (s.is_ok()) m.maybe_wake_worker();
+    return s;
+}
+
+Status Collection::remove(const uint64_t* ids, uint64_t n) {
+    Impl& m = *impl_;
+    if (n == 0) return Status::ok();
+    if (n > collection::Wal::kMaxPayloadBytes / 8) {
+        return Status::invalid_argument(fmt::format("batch of {} ids is too large", n));
+    }
+    const std::string payload = encode_record(kDelete, ids, n, nullptr, 0);
+    {
+        std::lock_guard<std::mutex> lock(m.apply_mu);
+        if (!m.failed.is_ok()) return m.failed;
+    }
+    auto lsn = m.wal->append(payload);
+    if (!lsn.is_ok()) {
+        m.fail(lsn.status());
+        return lsn.status();
+    }
+    return m.publish(*lsn, [&] { m.apply_delete(ids, n, *lsn); });
+}
+
+Status Collection::search(const void* query, DType dtype, uint32_t dim,
+                          const CollectionSearchParams& params, uint64_t* ids,
+                          float* dists) const {
+    const Impl& m = *impl_;
+    const CollectionParams& p = m.manifest.params;
+    if (dim != p.dim) {
+        return Status::invalid_argument(
+            fmt::format("query dimension {} does not match the collection's {}", dim, p.dim));
+    }
+    if (params.k == 0 || params.k > 1000) return Status::invalid_argument("k must be in [1, 1000]");
+    std::vector<uint8_t> q;
+    STRATA_RETURN_IF_ERROR(collection::to_stored(p, query, dtype, 1, q, "query"));
+    std::shared_ptr<Generation> gen;
+    std::vector<std::shared_ptr<HotTier>> tiers;
+    {
+        std::lock_guard<std::mutex> lock(m.view_mu);
+        gen = m.gen;
+        tiers = m.frozen;
+        tiers.push_back(m.active);
+    }
+    const uint32_t k = params.k;
+    std::vector<std::pair<float, uint64_t>> all;
+    std::vector<uint64_t> tid(k);
+    std::vector<float> td(k);
+    if (gen && gen->live_count() > 0) {
+        CollectionSearchParams gp = params;
+        gp.list_size = std::max(params.list_size, k);
+        STRATA_RETURN_IF_ERROR(gen->search(query, dtype, dim, gp, tid.data(), td.data()));
+        for (uint32_t i = 0; i < k && tid[i] != std::numeric_limits<uint64_t>::max(); ++i) {
+            all.emplace_back(td[i], tid[i]);
+        }
+    }
+    for (const auto& t : tiers) {
+        if (t->live_count() == 0) continue;
+        STRATA_ASSIGN_OR_RETURN(uint32_t got,
+                                t->search(q.data(), k, params.list_size, tid.data(), td.data()));
+        for (uint32_t i = 0; i < got; ++i) all.emplace_back(td[i], tid[i]);
+    }
+    std::sort(all.begin(), all.end());
+    uint32_t out = 0;
+    for (const auto& [d, id] : all) {
+        if (out == k) break;
+        if (std::find(ids, ids + out, id) != ids + out) continue;  // mid-replacement duplicate
+        ids[out] = id;
+        if (dists) dists[out] = d;
+        ++out;
+    }
+    for (; out < k; ++out) {
+        ids[out] = std::numeric_limits<uint64_t>::max();
+        if (dists) dists[out] = std::numeric_limits<float>::infinity();
+    }
+    return Status::ok();
+}
+
+Status Collection::search_batch(const void* queries, DType dtype, uint32_t dim, uint64_t nq,
+                                size_t stride_bytes, const CollectionSearchParams& params,
+                                int threads, uint64_t* ids, float* dists) const {
+    std::mutex mu;
+    Status first;
+    tbb::task_arena arena(threads > 0 ? threads : tbb::this_task_arena::max_concurrency());
+    arena.execute([&] {
+        tbb::parallel_for(uint64_t{0}, nq, [&](uint64_t i) {
+            Status s = search(static_cast<const uint8_t*>(queries) + i * stride_bytes, dtype, dim,
+                              params, ids + i * params.k, dists ? dists + i * params.k : nullptr);
+            if (!s.is_ok()) {
+                std::lock_guard<std::mutex> lock(mu);
+                if (first.is_ok()) first = s;
+            }
+        });
+    });
+    return first;
+}
+
+Status Collection::get(uint64_t id, void* out) const {
+    const Impl& m = *impl_;
+    std::shared_ptr<Generation> gen;
+    int64_t node = -1;
+    {
+        std::lock_guard<std::mutex> lock(m.apply_mu);
+        auto it = m.hot_loc.find(id);
+        if (it != m.hot_loc.end()) {
+            std::memcpy(out, it->second.tier->vector(it->second.slot), m.row_bytes);
+            return Status::ok();
+        }
+        std::lock_guard<std::mutex> vlock(m.view_mu);
+        gen = m.gen;
+        if (gen) node = gen->node_of(id);
+        if (node >= 0 && gen->dead(static_cast<uint64_t>(node))) node = -1;
+    }
+    if (node < 0) return Status::not_found(fmt::format("id {} is not in the collection", id));
+    return gen->index().read_vector(static_cast<uint64_t>(node), out);
+}
+
+Status Collection::sync() { return impl_->wal->sync(); }
+
+const CollectionParams& Collection::params() const { return impl_->manifest.params; }
+const std::string& Collection::dir() const { return impl_->dir; }
+
+CollectionStats Collection::stats() const {
+    const Impl& m = *impl_;
+    CollectionStats s;
+    const CollectionParams& p = m.manifest.params;
+    s.dim = p.dim;
+    s.metric = p.metric;
+    s.dtype = p.dtype;
+    {
+        std::lock_guard<std::mutex> lock(m.apply_mu);
+        std::lock_guard<std::mutex> vlock(m.view_mu);
+        s.next_id = m.next_id;
+        s.generation_recall = m.manifest.recall;
+        if (m.gen) {
+            s.generation = m.gen->number();
+            s.generation_nodes = m.gen->nodes();
+            s.generation_deleted = m.gen->dead_count();
+            s.live += m.gen->live_count();
+        }
+        for (const auto& t : m.frozen) {
+            s.frozen += t->size();
+            s.hot += t->size();
+            s.hot_bytes += t->memory_bytes();
+            s.live += t->live_count();
+        }
+        s.hot += m.active->size();
+        s.hot_bytes += m.active->memory_bytes();
+        s.live += m.active->live_count();
+    }
+    s.wal_bytes = m.wal->bytes();
+    s.consolidating = m.consolidating.load();
+    s.consolidations = m.consolidations.load();
+    {
+        std::lock_guard<std::mutex> lock(const_cast<Impl&>(m).worker_mu);
+        s.last_error = m.last_error;
+    }
+    return s;
+}
+
+Status Collection::bulk_load(const std::string& data_path, const std::string& ids_path,
+                             bool progress) {
+    Impl& m = *impl_;
+    std::lock_guard<std::mutex> clock(m.consolidate_mu);
+    {
+        std::lock_guard<std::mutex> lock(m.apply_mu);
+        std::lock_guard<std::mutex> vlock(m.view_mu);
+        if (m.gen || !m.frozen.empty() || m.active->size() > 0 || m.next_apply > 1) {
+            return Status::invalid_argument(
+                "bulk load needs an empty collection (no generation and nothing written)");
+        }
+    }
+    STRATA_ASSIGN_OR_RETURN(auto data, io::Dataset::open(data_path));
+    const CollectionParams& p = m.manifest.params;
+    if (data.dim() != p.dim) {
+        return Status::invalid_argument(fmt::format("{}: dimension {} does not match the collection's {}",
+                                                    data_path, data.dim(), p.dim));
+    }
+    if (data.dtype() != p.dtype) {
+        return Status::invalid_argument(fmt::format("{}: element type {} does not match the collection's {}",
+                                                    data_path, dtype_name(data.dtype()), dtype_name(p.dtype)));
+    }
+    std::vector<uint64_t> ids;
+    if (!ids_path.empty()) {
+        STRATA_ASSIGN_OR_RETURN(ids, disk::load_ids(ids_path, data.size()));
+    } else {
+        ids.resize(data.size());
+        for (uint64_t i = 0; i < ids.size(); ++i) ids[i] = m.next_id + i;
+    }
+    const std::string ids_tmp = disk::detail::join(m.dir, "consolidate.tmp.ids");
+    STRATA_RETURN_IF_ERROR(io::atomic_write_file(
+        ids_tmp, std::string_view(reinterpret_cast<const char*>(ids.data()), ids.size() * 8)));
+    BuildOptions bo;
+    bo.metric = p.metric;
+    bo.degree_max = p.degree_max;
+    bo.list_size = p.list_size;
+    bo.alpha = p.alpha;
+    bo.pq_bytes = p.pq_bytes;
+    bo.ids_path = ids_tmp;
+    bo.progress = progress;
+    bo.memory_gb = m.options.consolidation_memory_gb;
+    const std::string out = gen_path(m.dir, 1);
+    auto built = build_index(data_path, out, bo);
+    if (!built.is_ok()) {
+        ::unlink(ids_tmp.c_str());
+        return built.status();
+    }
+    auto recall = collection::measure_recall(out, data_path, ids, p.metric,
+                                             m.options.validation_queries, 1, 0);
+    ::unlink(ids_tmp.c_str());
+    std::error_code ec;
+    if (!recall.is_ok()) {
+        std::filesystem::remove_all(out, ec);
+        return recall.status();
+    }
+    auto gen = Generation::open(out, 1, m.options.disk);
+    if (!gen.is_ok()) {
+        std::filesystem::remove_all(out, ec);
+        return gen.status();
+    }
+    std::lock_guard<std::mutex> lock(m.apply_mu);
+    Manifest next = m.manifest;
+    next.generation = 1;
+    next.wal_from_lsn = m.next_apply;
+    next.recall = *recall;
+    uint64_t max_id = 0;
+    for (uint64_t id : ids) max_id = std::max(max_id, id);
+    next.next_id = std::max(m.next_id, ids.empty() ? 0 : max_id + 1);
+    Status s = collection::write_manifest(m.dir, next);
+    if (!s.is_ok()) {
+        gen->reset();
+        std::filesystem::remove_all(out, ec);
+        return s;
+    }
+    m.manifest = next;
+    m.next_id = next.next_id;
+    std::lock_guard<std::mutex> vlock(m.view_mu);
+    m.gen = std::move(*gen);
+    return Status::ok();
+}
+
+Result<ConsolidationReport> Collection::consolidate() {
+    std::lock_guard<std::mutex> lock(impl_->consolidate_mu);
+    return impl_->consolidate_once();
+}
+
+Result<ConsolidationReport> Collection::Impl::consolidate_once() {
+    struct Flag {
+        std::atomic<bool>& f;
+        explicit Flag(std::atomic<bool>& flag) : f(flag) { f = true; }
+        ~Flag() { f = false; }
+    } flag(consolidating);
+    const auto t0 = std::chrono::steady_clock::now();
+    ConsolidationReport rep;
+    // Freeze: the active tier stops taking writes; records published from now on are tracked.
+    std::vector<std::shared_ptr<HotTier>> merging;
+    {
+        std::lock_guard<std::mutex> lock(apply_mu);
+        if (!failed.is_ok()) return failed;
+        std::lock_guard<std::mutex> vlock(view_mu);
+        const bool has_active = active->size() > 0;
+        if (!has_active && frozen.empty() && (!gen || gen->dead_count() == 0)) {
+            rep.reason = "nothing to consolidate";
+            return rep;
+        }
+        if (has_active) {
+            STRATA_ASSIGN_OR_RETURN(auto fresh, new_tier());
+            frozen.push_back(active);
+            active = std::move(fresh);
+        }
+        merging = frozen;
+        track_lsn = true;
+        min_lsn_since_freeze = kNoLsn;
+    }
+    STRATA_RETURN_IF_ERROR(wal->rotate().status());
+    // Snapshot, once every writer of the frozen tiers has published.
+    collection::MergeInputs in;
+    in.params = manifest.params;
+    std::shared_ptr<Generation> old;
+    uint64_t number = 0;
+    {
+        std::unique_lock<std::mutex> lock(apply_mu);
+        apply_cv.wait(lock, [&] {
+            if (!failed.is_ok()) return true;
+            for (const auto& t : merging) {
+                if (t->pending.load() != 0) return false;
+            }
+            return true;
+        });
+        if (!failed.is_ok()) return failed;
+        for (const auto& t : merging) {
+            for (uint32_t s = 0; s < t->size(); ++s) {
+                if (t->live(s)) in.inserts.emplace_back(t->id(s), t->vector(s));
+            }
+        }
+        old = gen;
+        if (old) {
+            in.old_dead.resize(old->nodes());
+            for (uint64_t i = 0; i < old->nodes(); ++i) in.old_dead[i] = old->dead(i) ? 1 : 0;
+        }
+        track_touched = true;
+        touched.clear();
+        number = manifest.generation + 1;
+    }
+    const auto stop_tracking = [&] {
+        std::lock_guard<std::mutex> lock(apply_mu);
+        track_touched = false;
+        touched.clear();
+    };
+    in.old = old.get();
+    in.out_dir = gen_path(dir, number);
+    in.temp_prefix = disk::detail::join(dir, "consolidate.tmp");
+    in.threads = options.consolidation_threads;
+    in.memory_gb = options.consolidation_memory_gb;
+    in.validation_queries = options.validation_queries;
+    in.seed = number;
+    uint64_t live_rows = in.inserts.size();
+    if (old) live_rows += old->nodes() - static_cast<uint64_t>(std::count(in.old_dead.begin(), in.old_dead.end(), 1));
+    if (live_rows == 0) {
+        // Everything was deleted: an empty collection needs no generation.
+        std::lock_guard<std::mutex> lock(apply_mu);
+        Manifest next = manifest;
+        next.generation = 0;
+        next.wal_from_lsn = std::min(min_lsn_since_freeze, next_apply);
+        next.next_id = next_id;
+        next.recall = 0;
+        Status s = collection::write_manifest(dir, next);
+        track_touched = false;
+        touched.clear();
+        if (!s.is_ok()) return s;
+        manifest = next;
+        for (auto it = hot_loc.begin(); it != hot_loc.end();) {
+            it = it->second.tier != active.get() ? hot_loc.erase(it) : std::next(it);
+        }
+        {
+            std::lock_guard<std::mutex> vlock(view_mu);
+            if (gen) gen->retire();
+            gen.reset();
+            frozen.clear();
+        }
+        rep.swapped = true;
+        rep.generation = 0;
+        return rep;
+    }
+    auto merged = collection::merge_generation(in);
+    if (!merged.is_ok()) {
+        stop_tracking();
+        return merged.status();
+    }
+    rep = *merged;
+    rep.generation = number;
+    rep.previous_recall = manifest.recall;
+    std::error_code ec;
+    if (rep.recall + options.recall_margin < manifest.recall) {
+        std::filesystem::remove_all(in.out_dir, ec);
+        stop_tracking();
+        rep.reason = fmt::format(
+            "refused: recall@10 {:.4f} of the new generation is more than {:.3f} below the "
+            "current {:.4f}",
+            rep.recall, options.recall_margin, manifest.recall);
+        return rep;
+    }
+    auto opened = Generation::open(in.out_dir, number, options.disk);
+    if (!opened.is_ok()) {
+        std::filesystem::remove_all(in.out_dir, ec);
+        stop_tracking();
+        return opened.status();
+    }
+    std::shared_ptr<Generation> next_gen = std::move(*opened);
+    uint64_t from_lsn = 0;
+    {
+        std::lock_guard<std::mutex> lock(apply_mu);
+        for (uint64_t id : touched) {
+            const int64_t node = next_gen->node_of(id);
+            if (node >= 0) next_gen->kill(static_cast<uint64_t>(node));
+        }
+        Manifest next = manifest;
+        next.generation = number;
+        next.wal_from_lsn = std::min(min_lsn_since_freeze, next_apply);
+        next.next_id = next_id;
+        next.recall = rep.recall;
+        Status s = collection::write_manifest(dir, next);
+        track_touched = false;
+        touched.clear();
+        if (!s.is_ok()) {
+            next_gen->retire();
+            return s;
+        }
+        manifest = next;
+        from_lsn = next.wal_from_lsn;
+        for (auto it = hot_loc.begin(); it != hot_loc.end();) {
+            it = it->second.tier != active.get() ? hot_loc.erase(it) : std::next(it);
+        }
+        std::lock_guard<std::mutex> vlock(view_mu);
+        if (gen) gen->retire();
+        gen = next_gen;
+        frozen.clear();
+    }
+    Status s = wal->remove_before(from_lsn);
+    if (!s.is_ok()) detail::log(LogLevel::kWarn, "collection {}: log truncation: {}", dir, s.to_string());
+    rep.swapped = true;
+    rep.seconds_total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    consolidations.fetch_add(1);
+    detail::log(LogLevel::kInfo,
+        "collection {}: generation {} swapped in ({} kept, {} deleted, {} inserted, recall@10 "
+        "{:.4f}, {:.1f} s)",
+        dir, number, rep.kept, rep.deleted, rep.inserted, rep.recall, rep.seconds_total);
+    return rep;
+}
+
+void Collection::Impl::worker_loop() {
+    auto backoff_until = std::chrono::steady_clock::now();
+    for (;;) {
+        {
+            std::unique_lock<std::mutex> lock(worker_mu);
+            worker_cv.wait_for(lock, std::chrono::milliseconds(200));
+            if (stop) return;
+        }
+        if (options.consolidate_at == 0 || std::chrono::steady_clock::now() < backoff_until) continue;
+        uint64_t hot = 0, dead = 0;
+        {
+            std::lock_guard<std::mutex> lock(view_mu);
+            hot = active->size();
+            dead = gen ? gen->dead_count() : 0;
+        }
+        if (hot < options.consolidate_at && dead < options.consolidate_at) continue;
+        std::lock_guard<std::mutex> lock(consolidate_mu);
+        auto r = consolidate_once();
+        std::string err;
+        if (!r.is_ok()) {
+            err = r.status().to_string();
+        } else if (!r->swapped) {
+            err = r->reason;
+        }
+        if (!err.empty()) {
+            detail::log(LogLevel::kWarn, "collection {}: background consolidation: {}", dir, err);
+            backoff_until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        }
+        std::lock_guard<std::mutex> wlock(worker_mu);
+        last_error = err;
+    }
+}
+
+}  // namespace strata

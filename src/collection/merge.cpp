@@ -1,0 +1,313 @@
+#include "collection/merge.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+
+#include <fmt/format.h>
+#include <tbb/blocked_range.h>
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+#include "collection/rows.hpp"
+#include "core/dtype_util.hpp"
+#include "core/rng.hpp"
+#include "core/sysinfo.hpp"
+#include "disk/builder_graph.hpp"
+#include "disk/index_reader.hpp"
+#include "distance/exact_knn.hpp"
+#include "graph/vamana.hpp"
+#include "graph/vector_store.hpp"
+#include "io/dataset.hpp"
+#include "io/file_util.hpp"
+
+namespace strata::collection {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double since(Clock::time_point t0) {
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+/// Removes the listed files when it goes out of scope.
+struct TempFiles {
+    std::vector<std::string> paths;
+    ~TempFiles() {
+        for (const auto& p : paths) ::unlink(p.c_str());
+    }
+};
+
+DType stored_dtype(const CollectionParams& p) {
+    return p.metric == Metric::kCosine ? DType::kF32 : p.dtype;
+}
+
+const char* data_suffix(DType t) {
+    return t == DType::kF32 ? ".fbin" : (t == DType::kU8 ? ".u8bin" : ".i8bin");
+}
+
+BuildOptions build_options(const MergeInputs& in, const std::string& ids_path) {
+    BuildOptions o;
+    o.metric = in.params.metric;
+    o.degree_max = in.params.degree_max;
+    o.list_size = in.params.list_size;
+    o.alpha = in.params.alpha;
+    o.pq_bytes = in.params.pq_bytes;
+    o.memory_gb = in.memory_gb;
+    o.threads = in.threads;
+    o.ids_path = ids_path;
+    o.seed = in.seed;
+    return o;
+}
+
+Status write_ids(const std::string& path, const std::vector<uint64_t>& ids) {
+    return io::atomic_write_file(
+        path, std::string_view(reinterpret_cast<const char*>(ids.data()), ids.size() * 8));
+}
+
+/// Delete phase over the old graph `adj` (old node -> neighbours, old numbering): kept node i
+/// (new id) gets its kept neighbours, and when some were deleted, RobustPrune over those plus
+/// the kept neighbours of the deleted ones.
+void repair_deletes(const graph::VectorStore& store, const CollectionParams& p,
+                    const std::vector<uint32_t>& adj, const std::vector<uint32_t>& degree,
+                    uint32_t old_r, const std::vector<uint32_t>& new_of,
+                    const std::vector<uint32_t>& old_of_kept, graph::Graph& g, int threads) {
+    constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
+    struct Scratch {
+        std::vector<uint32_t> cand, out;
+        std::vector<float> dists, prune;
+        std::vector<graph::Candidate> pool;
+    };
+    tbb::task_arena arena(threads > 0 ? threads : tbb::this_task_arena::max_concurrency());
+    arena.execute([&] {
+        tbb::enumerable_thread_specific<Scratch> scratch;
+        tbb::parallel_for(
+            tbb::blocked_range<size_t>(0, old_of_kept.size(), 256), [&](const auto& r) {
+                Scratch& s = scratch.local();
+                for (size_t i = r.begin(); i != r.end(); ++i) {
+                    const uint32_t node = static_cast<uint32_t>(i);
+                    const uint32_t old = old_of_kept[i];
+                    const uint32_t* nb = adj.data() + size_t{old} * old_r;
+                    s.cand.clear();
+                    bool lost = false;
+                    for (uint32_t j = 0; j < degree[old]; ++j) {
+                        const uint32_t m = new_of[nb[j]];
+                        if (m != kNone) {
+                            s.cand.push_back(m);
+                            continue;
+                        }
+                        lost = true;
+                        const uint32_t* nb2 = adj.data() + size_t{nb[j]} * old_r;
+                        for (uint32_t t = 0; t < degree[nb[j]]; ++t) {
+                            const uint32_t m2 = new_of[nb2[t]];
+                            if (m2 != kNone && m2 != node) s.cand.push_back(m2);
+                        }
+                    }
+                    if (!lost) {
+                        g.set_neighbors(node, s.cand);
+                        continue;
+                    }
+                    std::sort(s.cand.begin(), s.cand.end());
+                    s.cand.erase(std::unique(s.cand.begin(), s.cand.end()), s.cand.end());
+                    s.dists.resize(s.cand.size());
+                    store.distances(store.vector(node), s.cand.data(), s.cand.size(),
+                                    s.dists.data());
+                    s.pool.clear();
+                    for (size_t c = 0; c < s.cand.size(); ++c) {
+                        s.pool.push_back({s.dists[c], s.cand[c]});
+                    }
+                    graph::robust_prune(store, node, s.pool, p.alpha, p.degree_max,
+                                        8 * p.degree_max, s.out, s.prune);
+                    g.set_neighbors(node, s.out);
+                }
+            });
+    });
+}
+
+}  // namespace
+
+Result<double> measure_recall(const std::string& index_dir, const std::string& data_path,
+                              const std::vector<uint64_t>& ids, Metric metric, uint32_t queries,
+                              uint64_t seed, int threads) {
+    STRATA_ASSIGN_OR_RETURN(auto data, io::Dataset::open(data_path));
+    const uint64_t n = data.size();
+    constexpr uint32_t k = 10;
+    if (n < 2 * k) return 1.0;  // too few rows to sample from; search is exhaustive then
+    const uint32_t dim = data.dim();
+    const DType dt = data.dtype();
+    const size_t row_bytes = size_t{dim} * dtype_size(dt);
+    std::vector<uint8_t> qbuf(size_t{queries} * row_bytes);
+    Rng rng(seed);
+    std::vector<float> a(dim), b(dim);
+    for (uint32_t q = 0; q < queries; ++q) {
+        to_float(dt, data.row(rng.below(n)), dim, a.data());
+        to_float(dt, data.row(rng.below(n)), dim, b.data());
+        uint8_t* dst = qbuf.data() + q * row_bytes;
+        for (uint32_t j = 0; j < dim; ++j) {
+            const float m = 0.5f * (a[j] + b[j]);
+            if (dt == DType::kF32) {
+                std::memcpy(dst + 4 * j, &m, 4);
+            } else if (dt == DType::kU8) {
+                dst[j] = static_cast<uint8_t>(std::lround(m));
+            } else {
+                dst[j] = static_cast<uint8_t>(static_cast<int8_t>(std::lround(m)));
+            }
+        }
+        if (metric == Metric::kCosine) {  // a midpoint of unit vectors: renormalize
+            auto* f = reinterpret_cast<float*>(dst);
+            double s = 0;
+            for (uint32_t j = 0; j < dim; ++j) s += double{f[j]} * f[j];
+            if (s == 0) f[0] = 1, s = 1;
+            for (uint32_t j = 0; j < dim; ++j) f[j] = static_cast<float>(f[j] / std::sqrt(s));
+        }
+    }
+    distance::MatrixView base{data.row(0), n, dim, dt, data.row_stride_bytes()};
+    distance::MatrixView qv{qbuf.data(), queries, dim, dt, row_bytes};
+    distance::ExactKnnOptions eo;
+    eo.k = k;
+    eo.metric = metric;
+    eo.threads = threads;
+    std::vector<uint32_t> truth(size_t{queries} * k);
+    STRATA_RETURN_IF_ERROR(distance::exact_knn(base, qv, eo, truth.data(), nullptr));
+    DiskIndexOptions io;
+    STRATA_ASSIGN_OR_RETURN(auto index, DiskIndex::open(index_dir, io));
+    SearchParams sp;
+    sp.k = k;
+    sp.list_size = 100;
+    std::vector<uint64_t> got(size_t{queries} * k);
+    STRATA_RETURN_IF_ERROR(index->search_batch(qbuf.data(), dt, dim, queries, row_bytes, sp,
+                                               std::max(threads, 1), got.data(), nullptr));
+    uint64_t hits = 0;
+    for (uint32_t q = 0; q < queries; ++q) {
+        for (uint32_t i = 0; i < k; ++i) {
+            const uint64_t want = ids[truth[size_t{q} * k + i]];
+            const uint64_t* row = got.data() + size_t{q} * k;
+            if (std::find(row, row + k, want) != row + k) ++hits;
+        }
+    }
+    return static_cast<double>(hits) / (static_cast<double>(k) * queries);
+}
+
+Result<ConsolidationReport> merge_generation(const MergeInputs& in) {
+    const auto start = Clock::now();
+    ConsolidationReport rep;
+    const CollectionParams& p = in.params;
+    const DType dt = stored_dtype(p);
+    const size_t row_bytes = stored_row_bytes(p);
+    TempFiles temps;
+    const std::string data_path = in.temp_prefix + data_suffix(dt);
+    const std::string ids_path = in.temp_prefix + ".ids";
+    temps.paths = {data_path, ids_path};
+    ::unlink(data_path.c_str());
+
+    // Read: the kept old vectors (streamed to the data file) and the old graph.
+    constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
+    std::vector<uint64_t> ids;
+    std::vector<uint32_t> adj, degree, new_of, old_of_kept;
+    uint32_t old_r = 0, old_entry = 0;
+    STRATA_ASSIGN_OR_RETURN(auto writer, io::VectorWriter::create(data_path, dt, p.dim));
+    if (in.old != nullptr) {
+        STRATA_ASSIGN_OR_RETURN(auto reader, disk::IndexReader::open(in.old->dir()));
+        const auto& layout = reader.layout();
+        const uint64_t n_old = reader.node_count();
+        old_r = reader.degree_max();
+        old_entry = reader.entry_point();
+        adj.assign(n_old * old_r, 0);
+        degree.assign(n_old, 0);
+        new_of.assign(n_old, kNone);
+        std::vector<uint8_t> buf(layout.node_bytes + 64);
+        std::vector<uint8_t> rows;
+        rows.reserve(1024 * row_bytes);
+        for (uint64_t i = 0; i < n_old; ++i) {
+            STRATA_RETURN_IF_ERROR(reader.read_node(i, buf));
+            const disk::NodeView v = layout.view_node(buf.data());
+            if (!v.valid(old_r)) {
+                return Status::corruption(fmt::format("{}: node {} has degree {} > {}",
+                                                      in.old->dir(), i, v.degree, old_r));
+            }
+            degree[i] = static_cast<uint32_t>(v.neighbors.size());
+            std::copy(v.neighbors.begin(), v.neighbors.end(), adj.begin() + i * old_r);
+            if (in.old_dead[i]) {
+                ++rep.deleted;
+                continue;
+            }
+            new_of[i] = static_cast<uint32_t>(old_of_kept.size());
+            old_of_kept.push_back(static_cast<uint32_t>(i));
+            ids.push_back(in.old->index().external_id(i));
+            rows.insert(rows.end(), v.vector, v.vector + row_bytes);
+            if (rows.size() >= 1024 * row_bytes) {
+                STRATA_RETURN_IF_ERROR(writer.append(rows.data(), rows.size() / row_bytes));
+                rows.clear();
+            }
+        }
+        if (!rows.empty()) STRATA_RETURN_IF_ERROR(writer.append(rows.data(), rows.size() / row_bytes));
+    }
+    rep.kept = ids.size();
+    for (const auto& [id, vec] : in.inserts) {
+        STRATA_RETURN_IF_ERROR(writer.append(vec, 1));
+        ids.push_back(id);
+    }
+    rep.inserted = in.inserts.size();
+    STRATA_RETURN_IF_ERROR(writer.finish());
+    STRATA_RETURN_IF_ERROR(write_ids(ids_path, ids));
+    rep.seconds_read = since(start);
+    if (ids.empty()) return Status::invalid_argument("nothing live to write a generation of");
+
+    const BuildOptions bo = build_options(in, ids_path);
+    rep.incremental = in.old != nullptr && rep.kept > 0 && p.metric != Metric::kInnerProduct;
+    if (!rep.incremental) {
+        auto t0 = Clock::now();
+        STRATA_RETURN_IF_ERROR(build_index(data_path, in.out_dir, bo).status());
+        rep.seconds_write = since(t0);
+    } else {
+        auto t0 = Clock::now();
+        const uint32_t n = static_cast<uint32_t>(ids.size());
+        STRATA_ASSIGN_OR_RETURN(auto data, io::Dataset::open(data_path));
+        STRATA_ASSIGN_OR_RETURN(auto store, graph::FullPrecisionStore::create(
+                                                dt, p.metric, p.dim, n, data.row(0),
+                                                data.row_stride_bytes()));
+        data.advise(io::AccessPattern::kDontNeed);
+        graph::VamanaOptions vo;
+        vo.degree_max = p.degree_max;
+        vo.list_size = p.list_size;
+        vo.alpha = p.alpha;
+        vo.threads = in.threads;
+        vo.seed = in.seed;
+        const auto capacity = static_cast<uint32_t>(std::ceil(vo.slack * static_cast<float>(vo.degree_max)));
+        graph::Graph g(n, std::max(capacity, old_r));
+        repair_deletes(*store, p, adj, degree, old_r, new_of, old_of_kept, g, in.threads);
+        std::vector<uint32_t>().swap(adj);
+        const uint32_t entry =
+            new_of[old_entry] != kNone ? new_of[old_entry] : graph::find_medoid(*store);
+        std::vector<uint32_t> fresh(n - rep.kept);
+        for (uint32_t i = 0; i < fresh.size(); ++i) fresh[i] = static_cast<uint32_t>(rep.kept) + i;
+        STRATA_RETURN_IF_ERROR(graph::insert_nodes(*store, g, entry, fresh, vo));
+        store.reset();
+        rep.seconds_graph = since(t0);
+        t0 = Clock::now();
+        STRATA_RETURN_IF_ERROR(
+            disk::build_index_with_graph(data_path, in.out_dir, bo, {&g, entry}).status());
+        rep.seconds_write = since(t0);
+    }
+    auto t0 = Clock::now();
+    auto recall = measure_recall(in.out_dir, data_path, ids, p.metric, in.validation_queries,
+                                 in.seed, in.threads);
+    if (!recall.is_ok()) {
+        std::error_code ec;
+        std::filesystem::remove_all(in.out_dir, ec);
+        return recall.status();
+    }
+    rep.recall = *recall;
+    rep.seconds_check = since(t0);
+    rep.seconds_total = since(start);
+    rep.peak_rss_bytes = peak_rss_bytes();
+    return rep;
+}
+
+}  // namespace strata::collection

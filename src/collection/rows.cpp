@@ -1,0 +1,88 @@
+#include "collection/rows.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "core/dtype_util.hpp"
+
+namespace strata::collection {
+
+size_t stored_row_bytes(const CollectionParams& p) {
+    return size_t{p.dim} * dtype_size(p.metric == Metric::kCosine ? DType::kF32 : p.dtype);
+}
+
+Status to_stored(const CollectionParams& p, const void* rows, DType dtype, uint64_t n,
+                 std::vector<uint8_t>& out, const char* what) {
+    if (dtype != p.dtype && !(dtype == DType::kF32 && p.dtype != DType::kF32)) {
+        return Status::invalid_argument(fmt::format("{} dtype {} does not match the collection's {}",
+                                                    what, dtype_name(dtype), dtype_name(p.dtype)));
+    }
+    const size_t in_bytes = size_t{p.dim} * dtype_size(dtype);
+    const size_t row_bytes = stored_row_bytes(p);
+    const size_t base = out.size();
+    out.resize(base + n * row_bytes);
+    const auto* src = static_cast<const uint8_t*>(rows);
+    const double lo = p.dtype == DType::kU8 ? 0 : (p.dtype == DType::kI8 ? -128 : 0);
+    const double hi = p.dtype == DType::kU8 ? 255 : 127;
+    for (uint64_t i = 0; i < n; ++i) {
+        const uint8_t* row = src + i * in_bytes;
+        uint8_t* dst = out.data() + base + i * row_bytes;
+        double norm2 = 0;
+        for (uint32_t j = 0; j < p.dim; ++j) {
+            const double v = element_value(dtype, row, j);
+            if (!std::isfinite(v)) {
+                out.resize(base);
+                return Status::invalid_argument(
+                    fmt::format("{} {}: element {} is not a finite number", what, i, j));
+            }
+            if (dtype != p.dtype && (v != std::floor(v) || v < lo || v > hi)) {
+                out.resize(base);
+                return Status::invalid_argument(fmt::format(
+                    "{} {}: element {} = {} is not a {} value", what, i, j, v, dtype_name(p.dtype)));
+            }
+            norm2 += v * v;
+        }
+        if (p.metric == Metric::kCosine) {
+            if (!(norm2 > 0)) {
+                out.resize(base);
+                return Status::invalid_argument(
+                    fmt::format("{} {}: zero vector under cosine", what, i));
+            }
+            const double inv = 1.0 / std::sqrt(norm2);
+            auto* f = reinterpret_cast<float*>(dst);
+            for (uint32_t j = 0; j < p.dim; ++j) {
+                f[j] = static_cast<float>(element_value(dtype, row, j) * inv);
+            }
+        } else if (dtype == p.dtype) {
+            std::memcpy(dst, row, row_bytes);
+        } else {
+            for (uint32_t j = 0; j < p.dim; ++j) {
+                const double v = element_value(dtype, row, j);
+                if (p.dtype == DType::kU8) {
+                    dst[j] = static_cast<uint8_t>(v);
+                } else {
+                    dst[j] = static_cast<uint8_t>(static_cast<int8_t>(v));
+                }
+            }
+        }
+    }
+    return Status::ok();
+}
+
+Status check_unique_ids(const uint64_t* ids, uint64_t n) {
+    std::vector<uint64_t> sorted(ids, ids + n);
+    std::sort(sorted.begin(), sorted.end());
+    const auto it = std::adjacent_find(sorted.begin(), sorted.end());
+    if (it != sorted.end()) {
+        const uint64_t dup = *it;
+        const uint64_t pos = static_cast<uint64_t>(std::find(ids + 1 + (std::find(ids, ids + n, dup) - ids), ids + n, dup) - ids);
+        return Status::invalid_argument(
+            fmt::format("id {} appears twice in the batch (again at position {})", dup, pos));
+    }
+    return Status::ok();
+}
+
+}  // namespace strata::collection

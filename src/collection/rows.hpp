@@ -1,0 +1,26 @@
+// Write validation and the stored form of a collection's vectors: the collection's dtype, and
+// unit-length f32 under cosine. Every check names the row; nothing is written on error.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <strata/collection.hpp>
+#include <strata/status.hpp>
+
+namespace strata::collection {
+
+/// Bytes of one stored row.
+size_t stored_row_bytes(const CollectionParams& p);
+
+/// Converts `n` rows of dim elements of `dtype` into the stored form, appended to `out`.
+/// `dtype` must be the collection's, or f32 holding integers in range for a u8/i8 collection.
+/// InvalidArgument naming the row for NaN/Inf, a non-integral or out-of-range value, or a zero
+/// vector under cosine. `what` names the rows in messages ("row", "query").
+Status to_stored(const CollectionParams& p, const void* rows, DType dtype, uint64_t n,
+                 std::vector<uint8_t>& out, const char* what = "row");
+
+/// InvalidArgument naming the position when an id repeats within the batch.
+Status check_unique_ids(const uint64_t* ids, uint64_t n);
+
+}  // namespace strata::collection

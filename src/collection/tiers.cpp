@@ -1,0 +1,133 @@
+#include "collection/tiers.hpp"
+
+#include <filesystem>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "core/log.hpp"
+#include "disk/index_reader.hpp"
+
+namespace strata::collection {
+
+Result<std::unique_ptr<HotTier>> HotTier::create(const CollectionParams& p,
+                                                 const CollectionOptions& o, uint64_t seed) {
+    graph::HnswOptions ho;
+    ho.dim = p.dim;
+    ho.dtype = p.metric == Metric::kCosine ? DType::kF32 : p.dtype;
+    ho.metric = p.metric;
+    ho.M = o.hot_m;
+    ho.ef_construction = o.hot_ef_construction;
+    ho.seed = seed;
+    STRATA_ASSIGN_OR_RETURN(auto hnsw, graph::Hnsw::create(ho));
+    std::unique_ptr<HotTier> t(new HotTier());
+    t->hnsw_ = std::move(hnsw);
+    t->chunk_count_ = (ho.max_elements + kChunk - 1) / kChunk;
+    t->chunks_ = std::make_unique<std::atomic<Chunk*>[]>(t->chunk_count_);
+    for (uint32_t i = 0; i < t->chunk_count_; ++i) t->chunks_[i].store(nullptr);
+    return t;
+}
+
+HotTier::~HotTier() {
+    if (!chunks_) return;
+    for (uint32_t i = 0; i < chunk_count_; ++i) delete chunks_[i].load();
+}
+
+Result<uint32_t> HotTier::add(uint64_t id, const void* vec) {
+    STRATA_ASSIGN_OR_RETURN(uint32_t slot, hnsw_->add(vec));
+    const uint32_t c = slot >> kBits;
+    if (chunks_[c].load(std::memory_order_acquire) == nullptr) {
+        std::lock_guard<std::mutex> lock(grow_mu_);
+        if (chunks_[c].load(std::memory_order_acquire) == nullptr) {
+            auto* fresh = new Chunk();
+            for (auto& f : fresh->live) f.store(0, std::memory_order_relaxed);
+            chunks_[c].store(fresh, std::memory_order_release);
+        }
+    }
+    chunk(slot)->ids[slot & kMask] = id;
+    return slot;
+}
+
+size_t HotTier::memory_bytes() const {
+    size_t chunks = 0;
+    for (uint32_t i = 0; i < chunk_count_; ++i) {
+        if (chunks_[i].load(std::memory_order_acquire) != nullptr) ++chunks;
+    }
+    return hnsw_->memory_bytes() + chunks * sizeof(Chunk) + chunk_count_ * sizeof(void*);
+}
+
+Result<uint32_t> HotTier::search(const void* query, uint32_t k, uint32_t ef, uint64_t* ids,
+                                 float* dists) const {
+    if (size() == 0) return 0u;
+    std::vector<uint32_t> slots(k);
+    const graph::SlotFilter filter = [](uint32_t slot, const void* ctx) {
+        return static_cast<const HotTier*>(ctx)->live(slot);
+    };
+    STRATA_ASSIGN_OR_RETURN(uint32_t got, hnsw_->search(query, k, std::max(ef, k), filter, this,
+                                                        slots.data(), dists));
+    for (uint32_t i = 0; i < got; ++i) ids[i] = id(slots[i]);
+    return got;
+}
+
+Result<std::shared_ptr<Generation>> Generation::open(const std::string& dir, uint64_t number,
+                                                     const DiskIndexOptions& options) {
+    STRATA_ASSIGN_OR_RETURN(auto index, DiskIndex::open(dir, options));
+    std::shared_ptr<Generation> g(new Generation());
+    g->number_ = number;
+    g->dir_ = dir;
+    const uint64_t n = index->info().node_count;
+    std::vector<std::pair<uint64_t, uint32_t>> pairs(n);
+    for (uint64_t i = 0; i < n; ++i) pairs[i] = {index->external_id(i), static_cast<uint32_t>(i)};
+    std::sort(pairs.begin(), pairs.end());
+    g->ids_.resize(n);
+    g->nodes_.resize(n);
+    for (uint64_t i = 0; i < n; ++i) {
+        if (i > 0 && pairs[i].first == pairs[i - 1].first) {
+            return Status::corruption(
+                fmt::format("{}: external id {} appears twice", dir, pairs[i].first));
+        }
+        g->ids_[i] = pairs[i].first;
+        g->nodes_[i] = pairs[i].second;
+    }
+    const uint64_t words = (n + 63) / 64;
+    g->dead_ = std::make_unique<std::atomic<uint64_t>[]>(words);
+    for (uint64_t i = 0; i < words; ++i) g->dead_[i].store(0);
+    g->index_ = std::move(index);
+    g->max_list_ = options.max_list_size;
+    return g;
+}
+
+Generation::~Generation() {
+    index_.reset();
+    if (retired_.load()) {
+        std::error_code ec;
+        std::filesystem::remove_all(dir_, ec);
+        if (ec) detail::log(LogLevel::kWarn, "could not remove retired generation {}: {}", dir_, ec.message());
+    }
+}
+
+Status Generation::search(const void* query, DType dtype, uint32_t dim,
+                          const CollectionSearchParams& p, uint64_t* ids, float* dists) const {
+    SearchParams sp;
+    sp.k = p.k;
+    sp.list_size = std::max(p.list_size, p.k);
+    sp.beam_width = p.beam_width;
+    if (dead_count() > 0) {
+        sp.filter = [](uint64_t id, const void* ctx) {
+            const auto* g = static_cast<const Generation*>(ctx);
+            const int64_t node = g->node_of(id);
+            return node >= 0 && !g->dead(static_cast<uint64_t>(node));
+        };
+        sp.filter_context = this;
+    }
+    const uint32_t max_list = std::max(max_list_, sp.list_size);
+    for (;;) {
+        STRATA_RETURN_IF_ERROR(index_->search(query, dtype, dim, sp, ids, dists));
+        uint32_t got = 0;
+        while (got < p.k && ids[got] != std::numeric_limits<uint64_t>::max()) ++got;
+        if (got == p.k || got >= live_count() || sp.list_size >= max_list) return Status::ok();
+        sp.list_size = std::min(sp.list_size * 2, max_list);
+    }
+}
+
+}  // namespace strata::collection
