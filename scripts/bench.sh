@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks (not part of the test run). Prints tables and writes raw results under
-# build/bench/. Usage: scripts/bench.sh [micro|gt|build|budget|search|all]   (default all)
+# build/bench/. Usage: scripts/bench.sh [micro|gt|build|budget|search|collection|all]
+# (default all)
 #   micro:  ns per distance for every type, metric and ISA at d = 96..1536, and PQ ADC ns per
 #           code (Google Benchmark, median of 5 repetitions)
 #   gt:     strata gt on 1M x 128-d f32 against 10,000 queries, k = 100, 2 threads (3 runs)
@@ -14,6 +15,12 @@
 #           3 runs each (medians), then the peers hnswlib, FAISS HNSW and FAISS IVF-PQ on the same
 #           queries (when built: scripts/setup.sh --with-bench). Writes build/bench/search-*.jsonl,
 #           -*.csv and -*.png (recall vs QPS). About 40 minutes here.
+#   collection: on strata gen 1M x 128 f32 (seed 42): bulk load of 900K, upserts with
+#           fsync=always (1 writer, 4 writers, batches of 100) and fsync=interval while one thread
+#           searches, 5% deletes, a consolidation (1 thread) while searching against a full
+#           rebuild (2 threads) of the same final set, search p50/p99 idle and during each phase,
+#           peak RSS; then 10 rounds of churn (insert 10%, delete 10%, consolidate) on 200K
+#           against a fresh build. Writes build/bench/collection-*.jsonl. About 25 minutes here.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -208,6 +215,21 @@ PY
       echo "plot: $out/search-$name.png, points: $out/search-$name.csv"
   fi
 }
+
+if [[ $what == collection || $what == all ]]; then
+  data=data/bench-1m
+  mkdir -p "$data"
+  if [[ ! -s $data/base.fbin ]]; then
+    build/tools/strata gen --quiet --n 1000000 --dim 128 --seed 42 --out "$data/base.fbin" \
+      --queries 10000 --queries-out "$data/query.fbin"
+  fi
+  echo "## collection writes (1M x 128 f32, seed 42)"
+  build/bench/collection_bench writes "$data/base.fbin" "$data/query.fbin" "$out/collection-work" \
+    2> >(grep -v ' info ' >&2) | tee "$out/collection-writes.jsonl"
+  echo "## collection churn (200K + 10 rounds of 10% inserts and 10% deletes)"
+  build/bench/collection_bench churn "$data/base.fbin" "$data/query.fbin" "$out/collection-work" \
+    200000 10 2> >(grep -v ' info ' >&2) | tee "$out/collection-churn.jsonl"
+fi
 
 if [[ $what == search ]]; then
   STRATA_BIN=build/tools/strata scripts/data.sh fashion-mnist data/fashion-mnist >/dev/null

@@ -6,10 +6,12 @@
 #include <limits>
 #include <optional>
 #include <sstream>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include <strata/collection.hpp>
 #include <strata/disk_index.hpp>
 
 #include "commands.hpp"
@@ -69,6 +71,126 @@ double percentile(std::vector<uint32_t>& v, double p) {
     return v[i];
 }
 
+double recall_at(const io::GroundTruth& gt, const std::vector<uint64_t>& ids, uint64_t nq,
+                 uint32_t k) {
+    uint64_t hit = 0;
+    for (uint64_t q = 0; q < nq; ++q) {
+        const uint32_t* truth = gt.row(static_cast<uint32_t>(q));
+        for (uint32_t i = 0; i < k; ++i) {
+            if (std::find(truth, truth + k, ids[q * k + i]) != truth + k) ++hit;
+        }
+    }
+    return static_cast<double>(hit) / (static_cast<double>(nq) * k);
+}
+
+Status write_ids_out(const std::string& path, const std::vector<uint64_t>& ids, uint64_t nq,
+                     uint32_t k) {
+    io::GroundTruth res;
+    res.n = static_cast<uint32_t>(nq);
+    res.k = k;
+    res.ids.resize(ids.size());
+    for (size_t i = 0; i < ids.size(); ++i) {
+        res.ids[i] = ids[i] > std::numeric_limits<uint32_t>::max()
+                         ? std::numeric_limits<uint32_t>::max()
+                         : static_cast<uint32_t>(ids[i]);
+    }
+    return io::write_ground_truth(path, res);
+}
+
+/// strata search on a collection directory: both tiers, external ids; latency per query as
+/// the caller sees it.
+int run_collection_search(const SearchArgs& a, const GlobalFlags& global,
+                          const std::vector<uint32_t>& lists, const io::Dataset& queries,
+                          uint64_t nq, const std::optional<io::GroundTruth>& gt) {
+    CollectionOptions o;
+    o.background = false;
+    o.consolidate_at = 0;
+    o.disk.cache_bytes = static_cast<uint64_t>(a.cache_mb * 1024 * 1024);
+    o.disk.io = a.io;
+    o.disk.use_nav_graph = !a.no_nav;
+    o.disk.max_beam_width = std::max<uint32_t>(16, a.beam_width);
+    o.disk.max_list_size = std::max({1000u, a.k, *std::max_element(lists.begin(), lists.end())});
+    auto c = Collection::open(a.index, o);
+    if (!c.is_ok()) return fail("search", c.status());
+    const CollectionStats st = (*c)->stats();
+    if (queries.dim() != st.dim) {
+        return fail("search", Status::invalid_argument(fmt::format(
+                                  "{} has dimension {}, the collection {} has {}", a.queries,
+                                  queries.dim(), a.index, st.dim)));
+    }
+    if (!global.quiet) {
+        fmt::print(stderr,
+                   "strata search: collection {} ({} live: generation {} with {} nodes, hot "
+                   "tier {})\n",
+                   a.index, st.live, st.generation, st.generation_nodes, st.hot);
+    }
+    if (!global.quiet && !global.json) {
+        fmt::print("{:>5} {:>3} {:>8} {:>9} {:>8} {:>8} {:>8} {:>9}\n", "L", "T", "recall", "QPS",
+                   "mean_us", "p50_us", "p99_us", "p999_us");
+    }
+    std::vector<uint64_t> ids(nq * a.k);
+    std::vector<uint32_t> lat(nq);
+    for (uint32_t L : lists) {
+        CollectionSearchParams p;
+        p.k = a.k;
+        p.list_size = std::max(L, a.k);
+        p.beam_width = a.beam_width;
+        std::vector<Status> errors(static_cast<size_t>(a.threads));
+        const auto t0 = std::chrono::steady_clock::now();
+        std::vector<std::thread> pool;
+        for (int t = 0; t < a.threads; ++t) {
+            pool.emplace_back([&, t] {
+                for (uint64_t q = static_cast<uint64_t>(t); q < nq;
+                     q += static_cast<uint64_t>(a.threads)) {
+                    const auto s0 = std::chrono::steady_clock::now();
+                    Status s = (*c)->search(queries.row(q), queries.dtype(), queries.dim(), p,
+                                            ids.data() + q * a.k, nullptr);
+                    lat[q] = static_cast<uint32_t>(
+                        std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::steady_clock::now() - s0)
+                            .count());
+                    if (!s.is_ok()) {
+                        errors[static_cast<size_t>(t)] = s;
+                        return;
+                    }
+                }
+            });
+        }
+        for (auto& th : pool) th.join();
+        const double secs =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        for (const Status& s : errors) {
+            if (!s.is_ok()) return fail("search", s);
+        }
+        double sum = 0;
+        for (uint64_t q = 0; q < nq; ++q) sum += lat[q];
+        const double mean = sum / static_cast<double>(nq);
+        const double qps = static_cast<double>(nq) / secs;
+        const double recall = gt ? recall_at(*gt, ids, nq, a.k) : -1;
+        const double p50 = percentile(lat, 0.5), p99 = percentile(lat, 0.99),
+                     p999 = percentile(lat, 0.999);
+        const std::string rs = recall < 0 ? std::string(global.json ? "null" : "-")
+                                          : fmt::format("{:.4f}", recall);
+        if (global.json) {
+            fmt::print(
+                "{{\"system\": \"strata-collection\", \"L\": {}, \"beamwidth\": {}, "
+                "\"threads\": {}, \"k\": {}, \"recall\": {}, \"qps\": {:.1f}, "
+                "\"latency_us\": {{\"mean\": {:.1f}, \"p50\": {:.0f}, \"p99\": {:.0f}, "
+                "\"p999\": {:.0f}}}, \"queries\": {}}}\n",
+                p.list_size, a.beam_width, a.threads, a.k, rs, qps, mean, p50, p99, p999, nq);
+        } else if (!global.quiet) {
+            fmt::print("{:>5} {:>3} {:>8} {:>9.1f} {:>8.1f} {:>8.0f} {:>8.0f} {:>9.0f}\n",
+                       p.list_size, a.threads, rs, qps, mean, p50, p99, p999);
+        }
+        std::fflush(stdout);
+    }
+    if (!a.out.empty()) {
+        Status s = write_ids_out(a.out, ids, nq, a.k);
+        if (!s.is_ok()) return fail("search", s);
+    }
+    return 0;
+}
+
 int run_search(const SearchArgs& a, const GlobalFlags& global) {
     auto lists = parse_list(a.lists, "--L");
     if (!lists.is_ok()) return fail("search", lists.status());
@@ -106,6 +228,9 @@ int run_search(const SearchArgs& a, const GlobalFlags& global) {
                                       g->k, a.k)));
         }
         gt = std::move(*g);
+    }
+    if (Collection::exists(a.index)) {
+        return run_collection_search(a, global, *lists, *queries, nq, gt);
     }
     DiskIndexOptions opt;
     opt.cache_bytes = static_cast<uint64_t>(a.cache_mb * 1024 * 1024);
@@ -276,7 +401,9 @@ void register_search(CLI::App& app, GlobalFlags& global, int& exit_code) {
         app, "search",
         "Search an index on SSD: for each list size L, recall@k (with --gt), QPS, latency "
         "percentiles and reads per query");
-    cmd->add_option("--index", args->index, "Index directory (from strata build)")->required();
+    cmd->add_option("--index", args->index,
+                    "Index directory (from strata build) or collection directory (from strata "
+                    "ingest: both tiers are searched and ids are the external ids)")->required();
     cmd->add_option("--queries", args->queries,
                     "Query vectors (.fbin/.u8bin/.i8bin/.fvecs/.bvecs/.npy), the index's dtype")
         ->required();

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
     register_gen(app, global, exit_code);
     register_gt(app, global, exit_code);
     register_search(app, global, exit_code);
+    register_collection(app, global, exit_code);
     register_convert(app, global, exit_code);
     register_inspect(app, global, exit_code);
     register_version(app, global, exit_code);

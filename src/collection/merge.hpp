@@ -40,8 +40,8 @@ struct MergeInputs {
 Result<ConsolidationReport> merge_generation(const MergeInputs& in);
 
 /// recall@10 at L=100 of the index in `index_dir` on `queries` sampled from the rows of
-/// `data_path` (midpoints of random pairs) against exact search over those rows, whose
-/// external ids are `ids`.
+/// `data_path` (each 0.9 x a random row + 0.1 x another: near the data, as real queries are)
+/// against exact search over those rows, whose external ids are `ids`.
 Result<double> measure_recall(const std::string& index_dir, const std::string& data_path,
                               const std::vector<uint64_t>& ids, Metric metric, uint32_t queries,
                               uint64_t seed, int threads);

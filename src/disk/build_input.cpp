@@ -115,7 +115,7 @@ Result<std::vector<uint64_t>> load_ids(const std::string& path, uint64_t rows) {
     std::vector<uint64_t> ids;
     const bool text = path.size() >= 4 && path.compare(path.size() - 4, 4, ".txt") == 0;
     if (text) {
-        ids.reserve(rows);
+        if (rows != kAnyIdCount) ids.reserve(rows);
         size_t pos = 0, line = 1;
         while (pos < bytes.size()) {
             size_t end = bytes.find('\n', pos);

@@ -474,7 +474,7 @@ TEST(Collection, RecallAfterRoundsOfChurnStaysNearAFreshBuild) {
         ASSERT_TRUE(r->swapped) << r->reason;
         EXPECT_TRUE(r->incremental);
     }
-    const double churned = recall_of(c, m, seed, 200, 10, 64);
+    const double churned = recall_of(c, m, seed, 300, 10, 12);
     // A fresh collection over the same final set.
     auto fresh = Collection::create(tmp.file("f"), small_params(), quiet_options());
     ASSERT_TRUE(fresh.is_ok());
@@ -486,8 +486,8 @@ TEST(Collection, RecallAfterRoundsOfChurnStaysNearAFreshBuild) {
     }
     ASSERT_TRUE((*fresh)->upsert(ids.data(), ids.size(), rows.data(), DType::kF32).is_ok());
     ASSERT_TRUE((*fresh)->consolidate().is_ok());
-    const double rebuilt = recall_of(**fresh, m, seed, 200, 10, 64);
-    std::printf("recall@10 at L=64 after %d rounds: %.4f, fresh build: %.4f\n", kRounds, churned,
+    const double rebuilt = recall_of(**fresh, m, seed, 300, 10, 12);
+    std::printf("recall@10 at L=12 after %d rounds: %.4f, fresh build: %.4f\n", kRounds, churned,
                 rebuilt);
     EXPECT_GE(churned, rebuilt - 0.01);
 }
