@@ -142,10 +142,10 @@ class Collection {
 
     /// Fills an empty collection (no generation, nothing written yet) from a data file with the
     /// offline builder: the fast path for an initial load. `ids_path` as BuildOptions::ids_path
-    /// (empty: next_id, next_id + 1, ...). FailedPrecondition-like InvalidArgument when the
+    /// (empty: next_id, next_id + 1, ...); `threads` 0 = all cores. InvalidArgument when the
     /// collection is not empty; the builder's errors for the file.
     Status bulk_load(const std::string& data_path, const std::string& ids_path = "",
-                     bool progress = false);
+                     bool progress = false, int threads = 0);
     /// Runs a consolidation now (waiting for one in progress first).
     Result<ConsolidationReport> consolidate();
     /// Syncs the log (for Sync::kInterval).

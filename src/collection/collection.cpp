@@ -155,6 +155,7 @@ struct Collection::Impl {
     bool track_touched = false;  // since the consolidation's snapshot
     std::vector<uint64_t> touched;
     uint64_t tier_seed = 1;
+    uint64_t last_generation = 0;  // numbers are never reused within a process
 
     // Consolidation.
     std::mutex consolidate_mu;
@@ -337,6 +338,7 @@ Result<std::unique_ptr<Collection>> Collection::open(const std::string& dir,
     impl->manifest = m;
     impl->row_bytes = collection::stored_row_bytes(m.params);
     impl->next_id = m.next_id;
+    impl->last_generation = m.generation;
     // Leftovers of an interrupted consolidation: anything but MANIFEST, wal/ and the generation.
     const std::string keep_gen = m.generation ? collection::generation_dir_name(m.generation) : "";
     std::error_code ec;
@@ -573,7 +575,7 @@ CollectionStats Collection::stats() const {
 }
 
 Status Collection::bulk_load(const std::string& data_path, const std::string& ids_path,
-                             bool progress) {
+                             bool progress, int threads) {
     Impl& m = *impl_;
     std::lock_guard<std::mutex> clock(m.consolidate_mu);
     {
@@ -612,6 +614,7 @@ Status Collection::bulk_load(const std::string& data_path, const std::string& id
     bo.pq_bytes = p.pq_bytes;
     bo.ids_path = ids_tmp;
     bo.progress = progress;
+    bo.threads = threads;
     bo.memory_gb = m.options.consolidation_memory_gb;
     const std::string out = gen_path(m.dir, 1);
     auto built = build_index(data_path, out, bo);
@@ -620,7 +623,7 @@ Status Collection::bulk_load(const std::string& data_path, const std::string& id
         return built.status();
     }
     auto recall = collection::measure_recall(out, data_path, ids, p.metric,
-                                             m.options.validation_queries, 1, 0);
+                                             m.options.validation_queries, 1, threads);
     ::unlink(ids_tmp.c_str());
     std::error_code ec;
     if (!recall.is_ok()) {
@@ -714,7 +717,8 @@ Result<ConsolidationReport> Collection::Impl::consolidate_once() {
         }
         track_touched = true;
         touched.clear();
-        number = manifest.generation + 1;
+        number = std::max(manifest.generation, last_generation) + 1;
+        last_generation = number;
     }
     const auto stop_tracking = [&] {
         std::lock_guard<std::mutex> lock(apply_mu);
@@ -824,6 +828,7 @@ Result<ConsolidationReport> Collection::Impl::consolidate_once() {
 
 void Collection::Impl::worker_loop() {
     auto backoff_until = std::chrono::steady_clock::now();
+    auto backoff = std::chrono::seconds(10);  // doubles after each failure, up to 10 minutes
     for (;;) {
         {
             std::unique_lock<std::mutex> lock(worker_mu);
@@ -848,7 +853,10 @@ void Collection::Impl::worker_loop() {
         }
         if (!err.empty()) {
             detail::log(LogLevel::kWarn, "collection {}: background consolidation: {}", dir, err);
-            backoff_until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+            backoff_until = std::chrono::steady_clock::now() + backoff;
+            backoff = std::min<std::chrono::seconds>(backoff * 2, std::chrono::seconds(600));
+        } else {
+            backoff = std::chrono::seconds(10);
         }
         std::lock_guard<std::mutex> wlock(worker_mu);
         last_error = err;

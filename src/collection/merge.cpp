@@ -17,6 +17,7 @@
 
 #include "collection/rows.hpp"
 #include "core/dtype_util.hpp"
+#include "core/log.hpp"
 #include "core/rng.hpp"
 #include "core/sysinfo.hpp"
 #include "disk/builder_graph.hpp"
@@ -82,10 +83,12 @@ void repair_deletes(const graph::VectorStore& store, const CollectionParams& p,
                     uint32_t old_r, const std::vector<uint32_t>& new_of,
                     const std::vector<uint32_t>& old_of_kept, graph::Graph& g, int threads) {
     constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
+    // Candidates taken from each deleted neighbour's list (each costs a random vector access).
+    const uint32_t kSecondHop = std::max<uint32_t>(16, p.degree_max / 2);
     struct Scratch {
         std::vector<uint32_t> kept, extra, out;
         std::vector<float> dists, kept_d, nd, prune;
-        std::vector<graph::Candidate> pool;
+        std::vector<graph::Candidate> pool, order;
     };
     tbb::task_arena arena(threads > 0 ? threads : tbb::this_task_arena::max_concurrency());
     arena.execute([&] {
@@ -107,8 +110,10 @@ void repair_deletes(const graph::VectorStore& store, const CollectionParams& p,
                             continue;
                         }
                         ++lost;
+                        // Its closest neighbours (RobustPrune writes lists nearest first).
                         const uint32_t* nb2 = adj.data() + size_t{nb[j]} * old_r;
-                        for (uint32_t t = 0; t < degree[nb[j]]; ++t) {
+                        const uint32_t take = std::min(degree[nb[j]], kSecondHop);
+                        for (uint32_t t = 0; t < take; ++t) {
                             const uint32_t m2 = new_of[nb2[t]];
                             if (m2 != kNone && m2 != node) s.extra.push_back(m2);
                         }
@@ -136,8 +141,15 @@ void repair_deletes(const graph::VectorStore& store, const CollectionParams& p,
                         continue;
                     }
                     // Light repair: the closest unoccluded candidates take the lost places.
+                    // The kept list is sorted by distance so that the occlusion test of a
+                    // candidate only looks at the closer neighbours and stops at the first
+                    // that occludes it.
                     s.kept_d.resize(s.kept.size());
                     store.distances(pv, s.kept.data(), s.kept.size(), s.kept_d.data());
+                    s.order.clear();
+                    for (size_t k = 0; k < s.kept.size(); ++k) s.order.push_back({s.kept_d[k], s.kept[k]});
+                    std::sort(s.order.begin(), s.order.end(),
+                              [](const auto& a, const auto& b) { return a.dist < b.dist; });
                     s.dists.resize(s.extra.size());
                     store.distances(pv, s.extra.data(), s.extra.size(), s.dists.data());
                     s.pool.clear();
@@ -150,18 +162,24 @@ void repair_deletes(const graph::VectorStore& store, const CollectionParams& p,
                               [](const auto& a, const auto& b) { return a.dist < b.dist; });
                     const size_t want = std::min<size_t>(p.degree_max, s.kept.size() + lost);
                     const size_t examine = std::min<size_t>(s.pool.size(), 4 * lost + 8);
-                    for (size_t c = 0; c < examine && s.kept.size() < want; ++c) {
+                    size_t have = s.kept.size();
+                    for (size_t c = 0; c < examine && have < want; ++c) {
                         const graph::Candidate cand = s.pool[c];
-                        s.nd.resize(s.kept.size());
-                        store.distances(store.vector(cand.id), s.kept.data(), s.kept.size(),
-                                        s.nd.data());
+                        const void* cv = store.vector(cand.id);
                         bool occluded = false;
-                        for (size_t k = 0; k < s.kept.size() && !occluded; ++k) {
-                            occluded = s.kept_d[k] < cand.dist && p.alpha * s.nd[k] <= cand.dist;
+                        for (size_t k = 0; k < s.order.size() && s.order[k].dist < cand.dist; ++k) {
+                            float d;
+                            store.distances(cv, &s.order[k].id, 1, &d);
+                            if (p.alpha * d <= cand.dist) {
+                                occluded = true;
+                                break;
+                            }
                         }
                         if (!occluded) {
                             s.kept.push_back(cand.id);
-                            s.kept_d.push_back(cand.dist);
+                            // Keep order sorted: later candidates are farther, so append.
+                            s.order.push_back(cand);
+                            ++have;
                         }
                     }
                     g.set_neighbors(node, s.kept);
@@ -323,15 +341,21 @@ Result<ConsolidationReport> merge_generation(const MergeInputs& in) {
         vo.seed = in.seed;
         const auto capacity = static_cast<uint32_t>(std::ceil(vo.slack * static_cast<float>(vo.degree_max)));
         graph::Graph g(n, std::max(capacity, old_r));
+        const auto t_repair = Clock::now();
         repair_deletes(*store, p, adj, degree, old_r, new_of, old_of_kept, g, in.threads);
         std::vector<uint32_t>().swap(adj);
+        const double repair_s = since(t_repair);
         const uint32_t entry =
             new_of[old_entry] != kNone ? new_of[old_entry] : graph::find_medoid(*store);
         std::vector<uint32_t> fresh(n - rep.kept);
         for (uint32_t i = 0; i < fresh.size(); ++i) fresh[i] = static_cast<uint32_t>(rep.kept) + i;
+        const auto t_insert = Clock::now();
         STRATA_RETURN_IF_ERROR(graph::insert_nodes(*store, g, entry, fresh, vo));
         store.reset();
         rep.seconds_graph = since(t0);
+        detail::log(LogLevel::kInfo,
+                    "consolidation graph: store {:.1f} s, delete repair {:.1f} s, {} inserts {:.1f} s",
+                    since(t0) - repair_s - since(t_insert), repair_s, fresh.size(), since(t_insert));
         t0 = Clock::now();
         STRATA_RETURN_IF_ERROR(
             disk::build_index_with_graph(data_path, in.out_dir, bo, {&g, entry}).status());
