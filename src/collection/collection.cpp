@@ -129,6 +129,7 @@ Status CollectionOptions::validate() const {
 struct Collection::Impl {
     std::string dir;
     CollectionOptions options;
+    CollectionParams params;  // fixed at create; read without locks (manifest is not)
     size_t row_bytes = 0;
     std::unique_ptr<collection::Wal> wal;
 
@@ -167,10 +168,9 @@ struct Collection::Impl {
     std::atomic<uint64_t> consolidations{0};
     std::string last_error;  // worker_mu
 
-    CollectionParams& params() { return manifest.params; }
 
     Result<std::shared_ptr<HotTier>> new_tier() {
-        STRATA_ASSIGN_OR_RETURN(auto t, HotTier::create(manifest.params, options, tier_seed++));
+        STRATA_ASSIGN_OR_RETURN(auto t, HotTier::create(params, options, tier_seed++));
         return std::shared_ptr<HotTier>(std::move(t));
     }
 
@@ -336,6 +336,7 @@ Result<std::unique_ptr<Collection>> Collection::open(const std::string& dir,
     impl->dir = dir;
     impl->options = options;
     impl->manifest = m;
+    impl->params = m.params;
     impl->row_bytes = collection::stored_row_bytes(m.params);
     impl->next_id = m.next_id;
     impl->last_generation = m.generation;
@@ -381,7 +382,7 @@ Status Collection::upsert(const uint64_t* ids, uint64_t n, const void* vectors, 
     }
     STRATA_RETURN_IF_ERROR(collection::check_unique_ids(ids, n));
     std::vector<uint8_t> rows;
-    STRATA_RETURN_IF_ERROR(collection::to_stored(m.manifest.params, vectors, dtype, n, rows));
+    STRATA_RETURN_IF_ERROR(collection::to_stored(m.params, vectors, dtype, n, rows));
     const std::string payload = encode_record(kUpsert, ids, n, rows.data(), rows.size());
     {
         std::lock_guard<std::mutex> lock(m.apply_mu);
@@ -442,7 +443,7 @@ Status Collection::search(const void* query, DType dtype, uint32_t dim,
                           const CollectionSearchParams& params, uint64_t* ids,
                           float* dists) const {
     const Impl& m = *impl_;
-    const CollectionParams& p = m.manifest.params;
+    const CollectionParams& p = m.params;
     if (dim != p.dim) {
         return Status::invalid_argument(
             fmt::format("query dimension {} does not match the collection's {}", dim, p.dim));
@@ -533,13 +534,13 @@ Status Collection::get(uint64_t id, void* out) const {
 
 Status Collection::sync() { return impl_->wal->sync(); }
 
-const CollectionParams& Collection::params() const { return impl_->manifest.params; }
+const CollectionParams& Collection::params() const { return impl_->params; }
 const std::string& Collection::dir() const { return impl_->dir; }
 
 CollectionStats Collection::stats() const {
     const Impl& m = *impl_;
     CollectionStats s;
-    const CollectionParams& p = m.manifest.params;
+    const CollectionParams& p = m.params;
     s.dim = p.dim;
     s.metric = p.metric;
     s.dtype = p.dtype;
@@ -587,7 +588,7 @@ Status Collection::bulk_load(const std::string& data_path, const std::string& id
         }
     }
     STRATA_ASSIGN_OR_RETURN(auto data, io::Dataset::open(data_path));
-    const CollectionParams& p = m.manifest.params;
+    const CollectionParams& p = m.params;
     if (data.dim() != p.dim) {
         return Status::invalid_argument(fmt::format("{}: dimension {} does not match the collection's {}",
                                                     data_path, data.dim(), p.dim));
@@ -692,7 +693,7 @@ Result<ConsolidationReport> Collection::Impl::consolidate_once() {
     STRATA_RETURN_IF_ERROR(wal->rotate().status());
     // Snapshot, once every writer of the frozen tiers has published.
     collection::MergeInputs in;
-    in.params = manifest.params;
+    in.params = params;
     std::shared_ptr<Generation> old;
     uint64_t number = 0;
     {
