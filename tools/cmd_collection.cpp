@@ -32,6 +32,7 @@ struct WriteArgs {
     int threads = 1;
     double memory_gb = 0;
     double recall_margin = 0.02;
+    double read_mib_s = 0;
 };
 
 Result<CollectionOptions> options_of(const WriteArgs& a) {
@@ -41,6 +42,7 @@ Result<CollectionOptions> options_of(const WriteArgs& a) {
     o.consolidation_threads = a.threads;
     o.consolidation_memory_gb = a.memory_gb;
     o.recall_margin = a.recall_margin;
+    o.consolidation_read_mib_s = a.read_mib_s;
     if (a.fsync == "always") {
         o.wal_sync = CollectionOptions::Sync::kAlways;
     } else if (a.fsync == "interval") {
@@ -91,9 +93,10 @@ int print_report(const char* cmd, const Result<ConsolidationReport>& r, const Gl
             "consolidation: generation {} ({}; {} kept, {} deleted, {} inserted), recall@10 "
             "{:.4f} (was {:.4f}); {:.1f} s (read {:.1f}, graph {:.1f}, write {:.1f}, check "
             "{:.1f}), peak RSS {:.0f} MiB\n",
-            r->generation, r->incremental ? "incremental" : "full build", r->kept, r->deleted,
-            r->inserted, r->recall, r->previous_recall, r->seconds_total, r->seconds_read,
-            r->seconds_graph, r->seconds_write, r->seconds_check,
+            r->generation,
+            r->incremental ? std::string("incremental") : "full build: " + r->full_build_reason,
+            r->kept, r->deleted, r->inserted, r->recall, r->previous_recall, r->seconds_total,
+            r->seconds_read, r->seconds_graph, r->seconds_write, r->seconds_check,
             static_cast<double>(r->peak_rss_bytes) / (1 << 20));
     }
     return 0;
@@ -115,8 +118,8 @@ int run_ingest(const WriteArgs& a, const GlobalFlags& g) {
             if (!m.is_ok()) return fail("ingest", m.status());
             if (*m != c->params().metric) {
                 return fail("ingest", Status::invalid_argument(fmt::format(
-                                          "--metric {} differs from the collection's {}",
-                                          a.metric, metric_name(c->params().metric))));
+                                          "--metric {} differs from the collection's {}", a.metric,
+                                          metric_name(c->params().metric))));
             }
         }
     } else {
@@ -137,9 +140,9 @@ int run_ingest(const WriteArgs& a, const GlobalFlags& g) {
     }
     const CollectionStats before = c->stats();
     if (data->dim() != c->params().dim) {
-        return fail("ingest", Status::invalid_argument(
-                                  fmt::format("{} has dimension {}, the collection {}", a.data,
-                                              data->dim(), c->params().dim)));
+        return fail("ingest",
+                    Status::invalid_argument(fmt::format("{} has dimension {}, the collection {}",
+                                                         a.data, data->dim(), c->params().dim)));
     }
     const bool empty = before.generation == 0 && before.hot == 0 && before.live == 0;
     if (empty && !a.no_bulk && data->size() > 0) {
@@ -171,9 +174,10 @@ int run_ingest(const WriteArgs& a, const GlobalFlags& g) {
         (void)row;
         Status s = c->upsert(ids.data() + from, n, rows.data(), data->dtype());
         if (!s.is_ok()) {
-            return fail("ingest", Status(s.code(), fmt::format("rows {}..{}: {} (rows before {} "
-                                                               "are in the collection)",
-                                                               from, from + n - 1, s.message(), from)));
+            return fail("ingest",
+                        Status(s.code(), fmt::format("rows {}..{}: {} (rows before {} "
+                                                     "are in the collection)",
+                                                     from, from + n - 1, s.message(), from)));
         }
         bar.add(n);
     }
@@ -220,6 +224,9 @@ void common_flags(CLI::App* cmd, WriteArgs& a, GlobalFlags& global) {
     cmd->add_option("--threads", a.threads, "Threads of a consolidation (0 = all cores)");
     cmd->add_option("--memory-gb", a.memory_gb,
                     "Memory budget of a build or consolidation, GiB (0 = 3/4 of the RAM)");
+    cmd->add_option("--read-mib-s", a.read_mib_s,
+                    "Throttle of a consolidation's read pass over the old generation, MiB/s "
+                    "(0 = none)");
     cmd->add_option("--recall-margin", a.recall_margin,
                     "A consolidation is refused when the new generation's sampled recall@10 is "
                     "more than this below the current one's (1 = never refuse)");
@@ -242,7 +249,8 @@ void register_collection(CLI::App& app, GlobalFlags& global, int& exit_code) {
                     "External ids: .txt one per line, else raw u64 (default: numbered on from "
                     "the largest id so far)");
     cmd->add_option("--metric", ingest->metric, "l2, ip or cosine (new collections; default l2)");
-    cmd->add_option("--R", ingest->degree_max, "Graph degree of the disk generations (new collections)");
+    cmd->add_option("--R", ingest->degree_max,
+                    "Graph degree of the disk generations (new collections)");
     cmd->add_option("--L", ingest->list_size, "Build list size (new collections)");
     cmd->add_option("--pq-bytes", ingest->pq_bytes, "PQ code bytes (new collections; 0 = auto)");
     cmd->add_option("--batch", ingest->batch, "Rows per write (one log record each)");

@@ -36,7 +36,9 @@ namespace {
 using namespace strata;
 using Clock = std::chrono::steady_clock;
 
-double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double since(Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 [[noreturn]] void die(const Status& s, const char* what) {
     std::fprintf(stderr, "collection_bench: %s: %s\n", what, s.to_string().c_str());
@@ -177,7 +179,8 @@ std::vector<uint32_t> exact_truth(const io::Dataset& base, const std::vector<uin
                                   const std::string& tmp, const io::Dataset& q, uint32_t nq) {
     write_rows(base, rows, tmp);
     auto live = must(io::Dataset::open(tmp), "open live set");
-    distance::MatrixView b{live.row(0), live.size(), live.dim(), live.dtype(), live.row_stride_bytes()};
+    distance::MatrixView b{live.row(0), live.size(), live.dim(), live.dtype(),
+                           live.row_stride_bytes()};
     distance::MatrixView qv{q.row(0), nq, q.dim(), q.dtype(), q.row_stride_bytes()};
     distance::ExactKnnOptions o;
     o.k = 10;
@@ -226,9 +229,10 @@ uint64_t upsert_phase(Collection& c, const io::Dataset& base, uint64_t from, uin
 
 void print_latency(Searcher& s, const std::string& phase) {
     const auto v = s.summary(phase);
-    fmt::print("{{\"bench\": \"search_latency\", \"phase\": \"{}\", \"p50_us\": {:.0f}, "
-               "\"p99_us\": {:.0f}, \"mean_us\": {:.0f}, \"queries\": {:.0f}}}\n",
-               phase, v[0], v[1], v[2], v[3]);
+    fmt::print(
+        "{{\"bench\": \"search_latency\", \"phase\": \"{}\", \"p50_us\": {:.0f}, "
+        "\"p99_us\": {:.0f}, \"mean_us\": {:.0f}, \"queries\": {:.0f}}}\n",
+        phase, v[0], v[1], v[2], v[3]);
     std::fflush(stdout);
 }
 
@@ -248,7 +252,8 @@ int writes(const std::string& base_path, const std::string& query_path, const st
     must(c->bulk_load(work + "/initial.fbin"), "bulk load");
     const double bulk_s = since(t0);
     std::filesystem::remove(work + "/initial.fbin");
-    fmt::print("{{\"bench\": \"bulk_load\", \"rows\": {}, \"seconds\": {:.1f}}}\n", initial, bulk_s);
+    fmt::print("{{\"bench\": \"bulk_load\", \"rows\": {}, \"seconds\": {:.1f}}}\n", initial,
+               bulk_s);
     std::fflush(stdout);
 
     uint64_t next = initial;
@@ -272,9 +277,10 @@ int writes(const std::string& base_path, const std::string& query_path, const st
                                             ph.writers, ph.batch, 60);
             const double secs = since(t0);
             next += w;
-            fmt::print("{{\"bench\": \"upsert\", \"mode\": \"{}\", \"rows\": {}, \"seconds\": "
-                       "{:.1f}, \"rows_per_s\": {:.0f}}}\n",
-                       ph.name, w, secs, static_cast<double>(w) / secs);
+            fmt::print(
+                "{{\"bench\": \"upsert\", \"mode\": \"{}\", \"rows\": {}, \"seconds\": "
+                "{:.1f}, \"rows_per_s\": {:.0f}}}\n",
+                ph.name, w, secs, static_cast<double>(w) / secs);
             print_latency(s, std::string("during_") + ph.name);
         }
     }
@@ -288,9 +294,10 @@ int writes(const std::string& base_path, const std::string& query_path, const st
         const uint64_t w = upsert_phase(*c, base, next, n, 1, 1, 60);
         const double secs = since(t0);
         next += w;
-        fmt::print("{{\"bench\": \"upsert\", \"mode\": \"fsync_interval_100ms_1_writer\", \"rows\": "
-                   "{}, \"seconds\": {:.1f}, \"rows_per_s\": {:.0f}}}\n",
-                   w, secs, static_cast<double>(w) / secs);
+        fmt::print(
+            "{{\"bench\": \"upsert\", \"mode\": \"fsync_interval_100ms_1_writer\", \"rows\": "
+            "{}, \"seconds\": {:.1f}, \"rows_per_s\": {:.0f}}}\n",
+            w, secs, static_cast<double>(w) / secs);
     }
     c.reset();
     c = must(Collection::open(work + "/c", bench_options(1)), "reopen");
@@ -321,14 +328,14 @@ int writes(const std::string& base_path, const std::string& query_path, const st
         std::this_thread::sleep_for(std::chrono::seconds(10));
         print_latency(s, "after");
     }
-    fmt::print("{{\"bench\": \"consolidation\", \"threads\": 1, \"swapped\": {}, \"kept\": {}, "
-               "\"deleted\": {}, \"inserted\": {}, \"seconds\": {:.1f}, \"read_s\": {:.1f}, "
-               "\"graph_s\": {:.1f}, \"write_s\": {:.1f}, \"check_s\": {:.1f}, \"recall\": "
-               "{:.4f}, \"rss_before_mib\": {:.0f}, \"rss_peak_mib\": {:.0f}}}\n",
-               rep.swapped ? "true" : "false", rep.kept, rep.deleted, rep.inserted,
-               rep.seconds_total, rep.seconds_read, rep.seconds_graph, rep.seconds_write,
-               rep.seconds_check, rep.recall, static_cast<double>(rss_before) / 1048576.0,
-               static_cast<double>(rss_max) / 1048576.0);
+    fmt::print(
+        "{{\"bench\": \"consolidation\", \"threads\": 1, \"swapped\": {}, \"kept\": {}, "
+        "\"deleted\": {}, \"inserted\": {}, \"seconds\": {:.1f}, \"read_s\": {:.1f}, "
+        "\"graph_s\": {:.1f}, \"write_s\": {:.1f}, \"check_s\": {:.1f}, \"recall\": "
+        "{:.4f}, \"rss_before_mib\": {:.0f}, \"rss_peak_mib\": {:.0f}}}\n",
+        rep.swapped ? "true" : "false", rep.kept, rep.deleted, rep.inserted, rep.seconds_total,
+        rep.seconds_read, rep.seconds_graph, rep.seconds_write, rep.seconds_check, rep.recall,
+        static_cast<double>(rss_before) / 1048576.0, static_cast<double>(rss_max) / 1048576.0);
     std::fflush(stdout);
 
     // The full rebuild of the same final set.
@@ -341,7 +348,8 @@ int writes(const std::string& base_path, const std::string& query_path, const st
     write_ids(final_rows, work + "/final.ids");
     const uint32_t nq = static_cast<uint32_t>(std::min<uint64_t>(q.size(), 1000));
     const auto truth = exact_truth(base, final_rows, work + "/final.fbin", q, nq);
-    auto fresh = must(Collection::create(work + "/fresh", params_for(base), bench_options(1)), "create");
+    auto fresh =
+        must(Collection::create(work + "/fresh", params_for(base), bench_options(1)), "create");
     std::fprintf(stderr, "full rebuild of %zu rows...\n", final_rows.size());
     // The same resources as the consolidation: one thread, while the searcher keeps going.
     double rebuild_s = 0;
@@ -351,14 +359,16 @@ int writes(const std::string& base_path, const std::string& query_path, const st
         must(fresh->bulk_load(work + "/final.fbin", work + "/final.ids", false, 1), "rebuild");
         rebuild_s = since(t0);
     }
-    fmt::print("{{\"bench\": \"full_rebuild\", \"rows\": {}, \"threads\": 1, \"seconds\": {:.1f}, "
-               "\"consolidation_ratio\": {:.3f}}}\n",
-               final_rows.size(), rebuild_s, rep.seconds_total / rebuild_s);
+    fmt::print(
+        "{{\"bench\": \"full_rebuild\", \"rows\": {}, \"threads\": 1, \"seconds\": {:.1f}, "
+        "\"consolidation_ratio\": {:.3f}}}\n",
+        final_rows.size(), rebuild_s, rep.seconds_total / rebuild_s);
     for (uint32_t L : {20u, 50u, 100u}) {
-        fmt::print("{{\"bench\": \"recall\", \"L\": {}, \"consolidated\": {:.4f}, \"rebuilt\": "
-                   "{:.4f}}}\n",
-                   L, recall(*c, base, final_rows, final_rows, q, nq, truth, L),
-                   recall(*fresh, base, final_rows, final_rows, q, nq, truth, L));
+        fmt::print(
+            "{{\"bench\": \"recall\", \"L\": {}, \"consolidated\": {:.4f}, \"rebuilt\": "
+            "{:.4f}}}\n",
+            L, recall(*c, base, final_rows, final_rows, q, nq, truth, L),
+            recall(*fresh, base, final_rows, final_rows, q, nq, truth, L));
     }
     std::filesystem::remove_all(work);
     return 0;
@@ -391,22 +401,25 @@ int churn(const std::string& base_path, const std::string& query_path, const std
         live.erase(live.begin(), live.begin() + static_cast<ptrdiff_t>(step));
         must(c->remove(del.data(), del.size()), "delete");
         const auto rep = must(c->consolidate(), "consolidate");
-        fmt::print("{{\"bench\": \"churn_round\", \"round\": {}, \"swapped\": {}, \"seconds\": "
-                   "{:.1f}, \"sampled_recall\": {:.4f}}}\n",
-                   r + 1, rep.swapped ? "true" : "false", rep.seconds_total, rep.recall);
+        fmt::print(
+            "{{\"bench\": \"churn_round\", \"round\": {}, \"swapped\": {}, \"seconds\": "
+            "{:.1f}, \"sampled_recall\": {:.4f}}}\n",
+            r + 1, rep.swapped ? "true" : "false", rep.seconds_total, rep.recall);
         std::fflush(stdout);
     }
     std::sort(live.begin(), live.end());
     const uint32_t nq = static_cast<uint32_t>(std::min<uint64_t>(q.size(), 1000));
     const auto truth = exact_truth(base, live, work + "/final.fbin", q, nq);
     write_ids(live, work + "/final.ids");
-    auto fresh = must(Collection::create(work + "/fresh", params_for(base), bench_options(2)), "create");
+    auto fresh =
+        must(Collection::create(work + "/fresh", params_for(base), bench_options(2)), "create");
     must(fresh->bulk_load(work + "/final.fbin", work + "/final.ids"), "rebuild");
     for (uint32_t L : {10u, 20u, 50u, 100u}) {
-        fmt::print("{{\"bench\": \"churn_recall\", \"n\": {}, \"rounds\": {}, \"L\": {}, "
-                   "\"churned\": {:.4f}, \"fresh\": {:.4f}}}\n",
-                   n, rounds, L, recall(*c, base, live, live, q, nq, truth, L),
-                   recall(*fresh, base, live, live, q, nq, truth, L));
+        fmt::print(
+            "{{\"bench\": \"churn_recall\", \"n\": {}, \"rounds\": {}, \"L\": {}, "
+            "\"churned\": {:.4f}, \"fresh\": {:.4f}}}\n",
+            n, rounds, L, recall(*c, base, live, live, q, nq, truth, L),
+            recall(*fresh, base, live, live, q, nq, truth, L));
     }
     std::filesystem::remove_all(work);
     return 0;

@@ -47,8 +47,14 @@ struct CollectionOptions {
     bool background = true;
     /// Threads of a consolidation; 0 = all cores. Default 1, so searches keep a core.
     int consolidation_threads = 1;
-    /// Memory budget of a consolidation's index build, GiB; 0 = the builder's default.
+    /// Memory budget of a consolidation, GiB; 0 = three quarters of the available RAM. The
+    /// incremental merge holds the kept vectors and both graphs in RAM; when its estimate
+    /// exceeds the budget, the consolidation rebuilds through the builder instead, which stays
+    /// within the budget by building in shards.
     double consolidation_memory_gb = 0;
+    /// Read rate of a consolidation's pass over the old generation, MiB/s; 0 = unthrottled.
+    /// Default 0.
+    double consolidation_read_mib_s = 0;
     /// A consolidation measures recall@10 of the new generation on sampled queries against exact
     /// search and refuses the swap when it is more than this below the current generation's.
     /// Default 0.02.
@@ -74,15 +80,15 @@ struct CollectionStats {
     uint32_t dim = 0;
     Metric metric = Metric::kL2;
     DType dtype = DType::kF32;
-    uint64_t live = 0;              ///< live vectors
-    uint64_t generation = 0;        ///< 0 = no disk generation yet
-    uint64_t generation_nodes = 0;  ///< nodes of the disk generation
+    uint64_t live = 0;                ///< live vectors
+    uint64_t generation = 0;          ///< 0 = no disk generation yet
+    uint64_t generation_nodes = 0;    ///< nodes of the disk generation
     uint64_t generation_deleted = 0;  ///< of those, deleted or replaced since
     uint64_t hot = 0;                 ///< vectors in the hot tier (live or not)
     uint64_t frozen = 0;              ///< hot vectors being consolidated
     uint64_t hot_bytes = 0;           ///< RAM of the hot tier
     uint64_t wal_bytes = 0;
-    uint64_t next_id = 0;  ///< one past the largest id ever written
+    uint64_t next_id = 0;          ///< one past the largest id ever written
     double generation_recall = 0;  ///< measured recall@10 of the generation at its swap
     bool consolidating = false;
     uint64_t consolidations = 0;  ///< completed since open
@@ -94,7 +100,8 @@ struct ConsolidationReport {
     std::string reason;    ///< why not swapped
     uint64_t generation = 0;
     uint64_t kept = 0, deleted = 0, inserted = 0;  ///< nodes of the new generation
-    bool incremental = true;  ///< edited the old graph (false: built from scratch)
+    bool incremental = true;        ///< edited the old graph (false: built from scratch)
+    std::string full_build_reason;  ///< why not incremental, when not
     double recall = 0, previous_recall = 0;
     double seconds_read = 0, seconds_graph = 0, seconds_write = 0, seconds_check = 0,
            seconds_total = 0;

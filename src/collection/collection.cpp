@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstring>
 #include <filesystem>
@@ -73,9 +74,9 @@ Status decode_record(std::string_view payload, size_t row_bytes, uint64_t lsn, R
     const size_t per = r.type == kUpsert ? 8 + row_bytes : 8;
     if ((r.type != kUpsert && r.type != kDelete) || r.n > (payload.size() - 16) / per ||
         payload.size() != 16 + r.n * per) {
-        return Status::corruption(fmt::format(
-            "log record {}: not a record of this collection (type {}, {} bytes)", lsn, r.type,
-            payload.size()));
+        return Status::corruption(
+            fmt::format("log record {}: not a record of this collection (type {}, {} bytes)", lsn,
+                        r.type, payload.size()));
     }
     r.id_copy.resize(r.n);
     std::memcpy(r.id_copy.data(), payload.data() + 16, r.n * 8);
@@ -92,7 +93,8 @@ std::string gen_path(const std::string& dir, uint64_t generation) {
 
 Status CollectionParams::validate() const {
     if (dim == 0 || dim > kMaxDimension) {
-        return Status::invalid_argument(fmt::format("dimension {} is not in [1, {}]", dim, kMaxDimension));
+        return Status::invalid_argument(
+            fmt::format("dimension {} is not in [1, {}]", dim, kMaxDimension));
     }
     if (metric == Metric::kCosine && dtype != DType::kF32) {
         return Status::invalid_argument("cosine collections take f32 vectors");
@@ -116,8 +118,11 @@ Status CollectionOptions::validate() const {
     if (validation_queries < 10 || validation_queries > 10000) {
         return Status::invalid_argument("validation queries must be in [10, 10000]");
     }
-    if (!(consolidation_memory_gb >= 0)) {
-        return Status::invalid_argument("consolidation memory budget must be >= 0");
+    if (!(consolidation_memory_gb >= 0) || !std::isfinite(consolidation_memory_gb)) {
+        return Status::invalid_argument("consolidation memory budget must be a finite number >= 0");
+    }
+    if (!(consolidation_read_mib_s >= 0) || !std::isfinite(consolidation_read_mib_s)) {
+        return Status::invalid_argument("consolidation read rate must be a finite number >= 0");
     }
     if (hot_m < 2 || hot_m > 128) return Status::invalid_argument("hot_m must be in [2, 128]");
     if (hot_ef_construction < 1 || hot_ef_construction > 10000) {
@@ -167,7 +172,6 @@ struct Collection::Impl {
     std::atomic<bool> consolidating{false};
     std::atomic<uint64_t> consolidations{0};
     std::string last_error;  // worker_mu
-
 
     Result<std::shared_ptr<HotTier>> new_tier() {
         STRATA_ASSIGN_OR_RETURN(auto t, HotTier::create(params, options, tier_seed++));
@@ -264,8 +268,8 @@ struct Collection::Impl {
         for (uint64_t i = 0; i < r.n; ++i) {
             auto slot = active->add(r.ids[i], r.rows + i * row_bytes);
             if (!slot.is_ok()) {
-                return Status(slot.status().code(),
-                              fmt::format("replaying log record {}: {}", lsn, slot.status().message()));
+                return Status(slot.status().code(), fmt::format("replaying log record {}: {}", lsn,
+                                                                slot.status().message()));
             }
             slots[i] = *slot;
         }
@@ -293,7 +297,9 @@ Collection::~Collection() {
     if (impl_->worker.joinable()) impl_->worker.join();
     if (impl_->wal) {
         Status s = impl_->wal->sync();
-        if (!s.is_ok()) detail::log(LogLevel::kWarn, "collection {}: final log sync: {}", impl_->dir, s.to_string());
+        if (!s.is_ok())
+            detail::log(LogLevel::kWarn, "collection {}: final log sync: {}", impl_->dir,
+                        s.to_string());
     }
 }
 
@@ -353,8 +359,8 @@ Result<std::unique_ptr<Collection>> Collection::open(const std::string& dir,
         }
     }
     if (m.generation != 0) {
-        STRATA_ASSIGN_OR_RETURN(impl->gen,
-                                Generation::open(gen_path(dir, m.generation), m.generation, options.disk));
+        STRATA_ASSIGN_OR_RETURN(
+            impl->gen, Generation::open(gen_path(dir, m.generation), m.generation, options.disk));
     }
     STRATA_ASSIGN_OR_RETURN(impl->active, impl->new_tier());
     collection::WalOptions wo;
@@ -378,7 +384,8 @@ Status Collection::upsert(const uint64_t* ids, uint64_t n, const void* vectors, 
     Impl& m = *impl_;
     if (n == 0) return Status::ok();
     if (n > collection::Wal::kMaxPayloadBytes / (8 + m.row_bytes)) {
-        return Status::invalid_argument(fmt::format("batch of {} rows is too large for one log record", n));
+        return Status::invalid_argument(
+            fmt::format("batch of {} rows is too large for one log record", n));
     }
     STRATA_RETURN_IF_ERROR(collection::check_unique_ids(ids, n));
     std::vector<uint8_t> rows;
@@ -411,7 +418,8 @@ Status Collection::upsert(const uint64_t* ids, uint64_t n, const void* vectors, 
         } else {
             // Logged but not applied: stop taking writes; a reopen replays the record.
             m.failed = added;
-            detail::log(LogLevel::kError, "collection {}: writes stopped: {}", m.dir, added.to_string());
+            detail::log(LogLevel::kError, "collection {}: writes stopped: {}", m.dir,
+                        added.to_string());
         }
     });
     m.release(tier.get());
@@ -440,8 +448,7 @@ Status Collection::remove(const uint64_t* ids, uint64_t n) {
 }
 
 Status Collection::search(const void* query, DType dtype, uint32_t dim,
-                          const CollectionSearchParams& params, uint64_t* ids,
-                          float* dists) const {
+                          const CollectionSearchParams& params, uint64_t* ids, float* dists) const {
     const Impl& m = *impl_;
     const CollectionParams& p = m.params;
     if (dim != p.dim) {
@@ -590,12 +597,13 @@ Status Collection::bulk_load(const std::string& data_path, const std::string& id
     STRATA_ASSIGN_OR_RETURN(auto data, io::Dataset::open(data_path));
     const CollectionParams& p = m.params;
     if (data.dim() != p.dim) {
-        return Status::invalid_argument(fmt::format("{}: dimension {} does not match the collection's {}",
-                                                    data_path, data.dim(), p.dim));
+        return Status::invalid_argument(fmt::format(
+            "{}: dimension {} does not match the collection's {}", data_path, data.dim(), p.dim));
     }
     if (data.dtype() != p.dtype) {
-        return Status::invalid_argument(fmt::format("{}: element type {} does not match the collection's {}",
-                                                    data_path, dtype_name(data.dtype()), dtype_name(p.dtype)));
+        return Status::invalid_argument(
+            fmt::format("{}: element type {} does not match the collection's {}", data_path,
+                        dtype_name(data.dtype()), dtype_name(p.dtype)));
     }
     std::vector<uint64_t> ids;
     if (!ids_path.empty()) {
@@ -731,10 +739,13 @@ Result<ConsolidationReport> Collection::Impl::consolidate_once() {
     in.temp_prefix = disk::detail::join(dir, "consolidate.tmp");
     in.threads = options.consolidation_threads;
     in.memory_gb = options.consolidation_memory_gb;
+    in.read_mib_s = options.consolidation_read_mib_s;
     in.validation_queries = options.validation_queries;
     in.seed = number;
     uint64_t live_rows = in.inserts.size();
-    if (old) live_rows += old->nodes() - static_cast<uint64_t>(std::count(in.old_dead.begin(), in.old_dead.end(), 1));
+    if (old)
+        live_rows += old->nodes() -
+                     static_cast<uint64_t>(std::count(in.old_dead.begin(), in.old_dead.end(), 1));
     if (live_rows == 0) {
         // Everything was deleted: an empty collection needs no generation.
         std::lock_guard<std::mutex> lock(apply_mu);
@@ -816,11 +827,14 @@ Result<ConsolidationReport> Collection::Impl::consolidate_once() {
         frozen.clear();
     }
     Status s = wal->remove_before(from_lsn);
-    if (!s.is_ok()) detail::log(LogLevel::kWarn, "collection {}: log truncation: {}", dir, s.to_string());
+    if (!s.is_ok())
+        detail::log(LogLevel::kWarn, "collection {}: log truncation: {}", dir, s.to_string());
     rep.swapped = true;
-    rep.seconds_total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    rep.seconds_total =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     consolidations.fetch_add(1);
-    detail::log(LogLevel::kInfo,
+    detail::log(
+        LogLevel::kInfo,
         "collection {}: generation {} swapped in ({} kept, {} deleted, {} inserted, recall@10 "
         "{:.4f}, {:.1f} s)",
         dir, number, rep.kept, rep.deleted, rep.inserted, rep.recall, rep.seconds_total);
@@ -836,7 +850,8 @@ void Collection::Impl::worker_loop() {
             worker_cv.wait_for(lock, std::chrono::milliseconds(200));
             if (stop) return;
         }
-        if (options.consolidate_at == 0 || std::chrono::steady_clock::now() < backoff_until) continue;
+        if (options.consolidate_at == 0 || std::chrono::steady_clock::now() < backoff_until)
+            continue;
         uint64_t hot = 0, dead = 0;
         {
             std::lock_guard<std::mutex> lock(view_mu);

@@ -44,9 +44,8 @@ std::string Manifest::encode() const {
     std::string body = fmt::format(
         "{}\ndim {}\nmetric {}\ndtype {}\ndegree_max {}\nlist_size {}\nalpha {}\npq_bytes {}\n"
         "generation {}\nwal_from_lsn {}\nnext_id {}\nrecall {:.6f}\n",
-        kMagic, params.dim, metric_name(params.metric), dtype_name(params.dtype),
-        params.degree_max, params.list_size, params.alpha, params.pq_bytes, generation,
-        wal_from_lsn, next_id, recall);
+        kMagic, params.dim, metric_name(params.metric), dtype_name(params.dtype), params.degree_max,
+        params.list_size, params.alpha, params.pq_bytes, generation, wal_from_lsn, next_id, recall);
     body += fmt::format("checksum {:016x}\n", disk::xxh3_64(body.data(), body.size()));
     return body;
 }

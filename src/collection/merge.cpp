@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <thread>
 
 #include <fmt/format.h>
 #include <tbb/blocked_range.h>
@@ -147,7 +148,8 @@ void repair_deletes(const graph::VectorStore& store, const CollectionParams& p,
                     s.kept_d.resize(s.kept.size());
                     store.distances(pv, s.kept.data(), s.kept.size(), s.kept_d.data());
                     s.order.clear();
-                    for (size_t k = 0; k < s.kept.size(); ++k) s.order.push_back({s.kept_d[k], s.kept[k]});
+                    for (size_t k = 0; k < s.kept.size(); ++k)
+                        s.order.push_back({s.kept_d[k], s.kept[k]});
                     std::sort(s.order.begin(), s.order.end(),
                               [](const auto& a, const auto& b) { return a.dist < b.dist; });
                     s.dists.resize(s.extra.size());
@@ -271,6 +273,7 @@ Result<ConsolidationReport> merge_generation(const MergeInputs& in) {
     std::vector<uint64_t> ids;
     std::vector<uint32_t> adj, degree, new_of, old_of_kept;
     uint32_t old_r = 0, old_entry = 0;
+    bool keep_graph = false;  // the incremental merge (else a full build of the rows)
     STRATA_ASSIGN_OR_RETURN(auto writer, io::VectorWriter::create(data_path, dt, p.dim));
     if (in.old != nullptr) {
         STRATA_ASSIGN_OR_RETURN(auto reader, disk::IndexReader::open(in.old->dir()));
@@ -278,27 +281,57 @@ Result<ConsolidationReport> merge_generation(const MergeInputs& in) {
         const uint64_t n_old = reader.node_count();
         old_r = reader.degree_max();
         old_entry = reader.entry_point();
-        adj.assign(n_old * old_r, 0);
-        degree.assign(n_old, 0);
-        new_of.assign(n_old, kNone);
+        // The in-RAM merge: kept vectors twice (file pages and the store), the old graph and
+        // the new one with its slack. Over the budget, the builder does it within the budget.
+        const uint64_t total_rows = n_old + in.inserts.size();
+        const double need =
+            static_cast<double>(total_rows) * (2.0 * static_cast<double>(row_bytes) + 4.0 * old_r +
+                                               4.0 * std::ceil(1.3 * p.degree_max) + 16.0);
+        const double budget = in.memory_gb > 0 ? in.memory_gb * 1073741824.0
+                                               : 0.75 * static_cast<double>(mem_available_bytes());
+        if (need > budget) {
+            rep.full_build_reason =
+                fmt::format("the in-RAM merge needs about {:.2f} GiB, over the {:.2f} GiB budget",
+                            need / 1073741824.0, budget / 1073741824.0);
+        } else if (p.metric == Metric::kInnerProduct) {
+            rep.full_build_reason = "inner product graphs live in an augmented space";
+        }
+        keep_graph = rep.full_build_reason.empty();
+        if (keep_graph) {
+            adj.assign(n_old * old_r, 0);
+            degree.assign(n_old, 0);
+            new_of.assign(n_old, kNone);
+        }
+        const auto read_start = Clock::now();
+        uint64_t bytes_read = 0;
         std::vector<uint8_t> buf(layout.node_bytes + 64);
         std::vector<uint8_t> rows;
         rows.reserve(1024 * row_bytes);
         for (uint64_t i = 0; i < n_old; ++i) {
             STRATA_RETURN_IF_ERROR(reader.read_node(i, buf));
+            bytes_read += layout.node_bytes;
+            if (in.read_mib_s > 0 && (i & 255) == 0) {  // token bucket: sleep off any excess
+                const double ahead = static_cast<double>(bytes_read) / (in.read_mib_s * 1048576.0) -
+                                     since(read_start);
+                if (ahead > 0) std::this_thread::sleep_for(std::chrono::duration<double>(ahead));
+            }
             const disk::NodeView v = layout.view_node(buf.data());
             if (!v.valid(old_r)) {
                 return Status::corruption(fmt::format("{}: node {} has degree {} > {}",
                                                       in.old->dir(), i, v.degree, old_r));
             }
-            degree[i] = static_cast<uint32_t>(v.neighbors.size());
-            std::copy(v.neighbors.begin(), v.neighbors.end(), adj.begin() + i * old_r);
+            if (keep_graph) {
+                degree[i] = static_cast<uint32_t>(v.neighbors.size());
+                std::copy(v.neighbors.begin(), v.neighbors.end(), adj.begin() + i * old_r);
+            }
             if (in.old_dead[i]) {
                 ++rep.deleted;
                 continue;
             }
-            new_of[i] = static_cast<uint32_t>(old_of_kept.size());
-            old_of_kept.push_back(static_cast<uint32_t>(i));
+            if (keep_graph) {
+                new_of[i] = static_cast<uint32_t>(old_of_kept.size());
+                old_of_kept.push_back(static_cast<uint32_t>(i));
+            }
             ids.push_back(in.old->index().external_id(i));
             rows.insert(rows.end(), v.vector, v.vector + row_bytes);
             if (rows.size() >= 1024 * row_bytes) {
@@ -306,7 +339,8 @@ Result<ConsolidationReport> merge_generation(const MergeInputs& in) {
                 rows.clear();
             }
         }
-        if (!rows.empty()) STRATA_RETURN_IF_ERROR(writer.append(rows.data(), rows.size() / row_bytes));
+        if (!rows.empty())
+            STRATA_RETURN_IF_ERROR(writer.append(rows.data(), rows.size() / row_bytes));
     }
     rep.kept = ids.size();
     for (const auto& [id, vec] : in.inserts) {
@@ -320,7 +354,10 @@ Result<ConsolidationReport> merge_generation(const MergeInputs& in) {
     if (ids.empty()) return Status::invalid_argument("nothing live to write a generation of");
 
     const BuildOptions bo = build_options(in, ids_path);
-    rep.incremental = in.old != nullptr && rep.kept > 0 && p.metric != Metric::kInnerProduct;
+    rep.incremental = keep_graph && rep.kept > 0;
+    if (in.old == nullptr) rep.full_build_reason = "first generation";
+    if (in.old != nullptr && rep.kept == 0)
+        rep.full_build_reason = "no node of the old generation is kept";
     if (!rep.incremental) {
         auto t0 = Clock::now();
         STRATA_RETURN_IF_ERROR(build_index(data_path, in.out_dir, bo).status());
@@ -329,9 +366,9 @@ Result<ConsolidationReport> merge_generation(const MergeInputs& in) {
         auto t0 = Clock::now();
         const uint32_t n = static_cast<uint32_t>(ids.size());
         STRATA_ASSIGN_OR_RETURN(auto data, io::Dataset::open(data_path));
-        STRATA_ASSIGN_OR_RETURN(auto store, graph::FullPrecisionStore::create(
-                                                dt, p.metric, p.dim, n, data.row(0),
-                                                data.row_stride_bytes()));
+        STRATA_ASSIGN_OR_RETURN(
+            auto store, graph::FullPrecisionStore::create(dt, p.metric, p.dim, n, data.row(0),
+                                                          data.row_stride_bytes()));
         data.advise(io::AccessPattern::kDontNeed);
         graph::VamanaOptions vo;
         vo.degree_max = p.degree_max;
@@ -339,7 +376,8 @@ Result<ConsolidationReport> merge_generation(const MergeInputs& in) {
         vo.alpha = p.alpha;
         vo.threads = in.threads;
         vo.seed = in.seed;
-        const auto capacity = static_cast<uint32_t>(std::ceil(vo.slack * static_cast<float>(vo.degree_max)));
+        const auto capacity =
+            static_cast<uint32_t>(std::ceil(vo.slack * static_cast<float>(vo.degree_max)));
         graph::Graph g(n, std::max(capacity, old_r));
         const auto t_repair = Clock::now();
         repair_deletes(*store, p, adj, degree, old_r, new_of, old_of_kept, g, in.threads);
@@ -353,9 +391,10 @@ Result<ConsolidationReport> merge_generation(const MergeInputs& in) {
         STRATA_RETURN_IF_ERROR(graph::insert_nodes(*store, g, entry, fresh, vo));
         store.reset();
         rep.seconds_graph = since(t0);
-        detail::log(LogLevel::kInfo,
-                    "consolidation graph: store {:.1f} s, delete repair {:.1f} s, {} inserts {:.1f} s",
-                    since(t0) - repair_s - since(t_insert), repair_s, fresh.size(), since(t_insert));
+        detail::log(
+            LogLevel::kInfo,
+            "consolidation graph: store {:.1f} s, delete repair {:.1f} s, {} inserts {:.1f} s",
+            since(t0) - repair_s - since(t_insert), repair_s, fresh.size(), since(t_insert));
         t0 = Clock::now();
         STRATA_RETURN_IF_ERROR(
             disk::build_index_with_graph(data_path, in.out_dir, bo, {&g, entry}).status());

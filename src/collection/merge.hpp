@@ -30,7 +30,8 @@ struct MergeInputs {
     std::string out_dir;      ///< the generation directory to write (must not exist)
     std::string temp_prefix;  ///< path prefix of temp files (removed on return)
     int threads = 1;
-    double memory_gb = 0;
+    double memory_gb = 0;   ///< 0 = 3/4 of the available RAM
+    double read_mib_s = 0;  ///< throttle of the old-generation read pass; 0 = none
     uint32_t validation_queries = 200;
     uint64_t seed = 1;
 };

@@ -17,8 +17,9 @@ size_t stored_row_bytes(const CollectionParams& p) {
 Status to_stored(const CollectionParams& p, const void* rows, DType dtype, uint64_t n,
                  std::vector<uint8_t>& out, const char* what) {
     if (dtype != p.dtype && !(dtype == DType::kF32 && p.dtype != DType::kF32)) {
-        return Status::invalid_argument(fmt::format("{} dtype {} does not match the collection's {}",
-                                                    what, dtype_name(dtype), dtype_name(p.dtype)));
+        return Status::invalid_argument(
+            fmt::format("{} dtype {} does not match the collection's {}", what, dtype_name(dtype),
+                        dtype_name(p.dtype)));
     }
     const size_t in_bytes = size_t{p.dim} * dtype_size(dtype);
     const size_t row_bytes = stored_row_bytes(p);
@@ -40,8 +41,9 @@ Status to_stored(const CollectionParams& p, const void* rows, DType dtype, uint6
             }
             if (dtype != p.dtype && (v != std::floor(v) || v < lo || v > hi)) {
                 out.resize(base);
-                return Status::invalid_argument(fmt::format(
-                    "{} {}: element {} = {} is not a {} value", what, i, j, v, dtype_name(p.dtype)));
+                return Status::invalid_argument(
+                    fmt::format("{} {}: element {} = {} is not a {} value", what, i, j, v,
+                                dtype_name(p.dtype)));
             }
             norm2 += v * v;
         }
@@ -78,7 +80,8 @@ Status check_unique_ids(const uint64_t* ids, uint64_t n) {
     const auto it = std::adjacent_find(sorted.begin(), sorted.end());
     if (it != sorted.end()) {
         const uint64_t dup = *it;
-        const uint64_t pos = static_cast<uint64_t>(std::find(ids + 1 + (std::find(ids, ids + n, dup) - ids), ids + n, dup) - ids);
+        const uint64_t pos = static_cast<uint64_t>(
+            std::find(ids + 1 + (std::find(ids, ids + n, dup) - ids), ids + n, dup) - ids);
         return Status::invalid_argument(
             fmt::format("id {} appears twice in the batch (again at position {})", dup, pos));
     }

@@ -63,8 +63,8 @@ Result<uint32_t> HotTier::search(const void* query, uint32_t k, uint32_t ef, uin
     const graph::SlotFilter filter = [](uint32_t slot, const void* ctx) {
         return static_cast<const HotTier*>(ctx)->live(slot);
     };
-    STRATA_ASSIGN_OR_RETURN(uint32_t got, hnsw_->search(query, k, std::max(ef, k), filter, this,
-                                                        slots.data(), dists));
+    STRATA_ASSIGN_OR_RETURN(
+        uint32_t got, hnsw_->search(query, k, std::max(ef, k), filter, this, slots.data(), dists));
     for (uint32_t i = 0; i < got; ++i) ids[i] = id(slots[i]);
     return got;
 }
@@ -102,7 +102,9 @@ Generation::~Generation() {
     if (retired_.load()) {
         std::error_code ec;
         std::filesystem::remove_all(dir_, ec);
-        if (ec) detail::log(LogLevel::kWarn, "could not remove retired generation {}: {}", dir_, ec.message());
+        if (ec)
+            detail::log(LogLevel::kWarn, "could not remove retired generation {}: {}", dir_,
+                        ec.message());
     }
 }
 

@@ -52,7 +52,9 @@ class HotTier {
         std::atomic<uint8_t> live[kChunk];
     };
     HotTier() = default;
-    Chunk* chunk(uint32_t slot) const { return chunks_[slot >> kBits].load(std::memory_order_acquire); }
+    Chunk* chunk(uint32_t slot) const {
+        return chunks_[slot >> kBits].load(std::memory_order_acquire);
+    }
     std::atomic<uint8_t>& flags(uint32_t slot) const { return chunk(slot)->live[slot & kMask]; }
     std::unique_ptr<graph::Hnsw> hnsw_;
     std::unique_ptr<std::atomic<Chunk*>[]> chunks_;

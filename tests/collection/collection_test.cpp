@@ -444,6 +444,64 @@ TEST(Collection, ConcurrentWritesDeletesSearchesAndConsolidation) {
     EXPECT_GE(recall_of(c, m, seed, 50), 0.9);
 }
 
+TEST(Collection, BudgetTooSmallIsAnErrorThatChangesNothing) {
+    testing::TempDir tmp;
+    const uint64_t seed = testing::test_seed(16);
+    const std::string dir = tmp.file("c");
+    Model m;
+    {
+        CollectionOptions o = quiet_options();
+        o.consolidation_memory_gb = 0.0005;  // below the builder's fixed overhead
+        auto c = Collection::create(dir, small_params(), o);
+        ASSERT_TRUE(c.is_ok());
+        ASSERT_TRUE(upsert_model(**c, m, range(0, 500), seed, 0).is_ok());
+        auto r = (*c)->consolidate();
+        EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted) << r.status().to_string();
+        EXPECT_EQ((*c)->stats().generation, 0u);
+        expect_state(**c, m, 600);  // the frozen hot tier is still searched
+        ASSERT_TRUE(upsert_model(**c, m, range(500, 550), seed, 0).is_ok());
+        EXPECT_GE(recall_of(**c, m, seed, 30), 0.9);
+    }
+    CollectionOptions o = quiet_options();
+    o.consolidation_read_mib_s = 20;  // throttled read pass
+    auto c = Collection::open(dir, o);
+    ASSERT_TRUE(c.is_ok()) << c.status().to_string();
+    auto r = (*c)->consolidate();
+    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+    EXPECT_TRUE(r->swapped) << r->reason;
+    std::vector<uint64_t> del = range(0, 50);
+    ASSERT_TRUE((*c)->remove(del.data(), del.size()).is_ok());
+    for (uint64_t id : del) m.erase(id);
+    r = (*c)->consolidate();
+    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+    EXPECT_TRUE(r->incremental);
+    expect_state(**c, m, 600);
+}
+
+TEST(Collection, InnerProductConsolidatesByFullBuild) {
+    testing::TempDir tmp;
+    const uint64_t seed = testing::test_seed(17);
+    auto c =
+        Collection::create(tmp.file("c"), small_params(16, Metric::kInnerProduct), quiet_options());
+    ASSERT_TRUE(c.is_ok());
+    Model m;
+    ASSERT_TRUE(upsert_model(**c, m, range(0, 1000), seed, 0).is_ok());
+    auto r = (*c)->consolidate();
+    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+    std::vector<uint64_t> del = range(0, 100);
+    ASSERT_TRUE((*c)->remove(del.data(), del.size()).is_ok());
+    for (uint64_t id : del) m.erase(id);
+    ASSERT_TRUE(upsert_model(**c, m, range(1000, 1100), seed, 1).is_ok());
+    r = (*c)->consolidate();
+    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+    ASSERT_TRUE(r->swapped) << r->reason;
+    EXPECT_FALSE(r->incremental);
+    EXPECT_NE(r->full_build_reason.find("inner product"), std::string::npos);
+    EXPECT_EQ(r->kept, 900u);
+    EXPECT_EQ(r->inserted, 100u);
+    expect_state(**c, m, 1200);
+}
+
 TEST(Collection, RecallAfterRoundsOfChurnStaysNearAFreshBuild) {
     testing::TempDir tmp;
     const uint64_t seed = testing::test_seed(15);

@@ -1,7 +1,7 @@
 // The process crash_test kills: opens (or creates) a collection and writes to it in a loop,
 // printing each operation before it starts ("U <version> <ids...>", "D <ids...>", "C" for an
-// explicit consolidation) and "A" / "c" once it is acknowledged. Usage: crash_child DIR SEED RUN; explicit
-// consolidations only when RUN % 3 == 2 (background ones always).
+// explicit consolidation) and "A" / "c" once it is acknowledged. Usage: crash_child DIR SEED RUN;
+// explicit consolidations only when RUN % 3 == 2 (background ones always).
 #include <strata/collection.hpp>
 
 #include <unistd.h>
@@ -76,7 +76,8 @@ int main(int argc, char** argv) {
                     rows.insert(rows.end(), v.begin(), v.end());
                 }
                 say(line);
-                if (!(*c)->upsert(ids.data(), ids.size(), rows.data(), DType::kF32).is_ok()) return 4;
+                if (!(*c)->upsert(ids.data(), ids.size(), rows.data(), DType::kF32).is_ok())
+                    return 4;
             } else {
                 line = "D";
                 for (uint64_t id : ids) line += " " + std::to_string(id);

@@ -1,4 +1,5 @@
-// Shared by crash_child and crash_test: the collection's parameters and the vector of (id, version).
+// Shared by crash_child and crash_test: the collection's parameters and the vector of (id,
+// version).
 #pragma once
 
 #include <cstdint>

@@ -187,8 +187,8 @@ TEST(CrashSafety, SigkillDuringWritesAndConsolidationLosesNothingAcknowledged) {
         }
         for (const auto& [id, version] : model) {
             const Status s = (*c)->get(id, got.data());
-            ASSERT_TRUE(s.is_ok()) << "run " << run << ": acknowledged id " << id
-                                   << " lost: " << s.to_string();
+            ASSERT_TRUE(s.is_ok())
+                << "run " << run << ": acknowledged id " << id << " lost: " << s.to_string();
             ASSERT_EQ(got, crash::vector_for(seed, id, version))
                 << "run " << run << ": id " << id << " holds an older version";
         }
@@ -211,9 +211,10 @@ TEST(CrashSafety, SigkillDuringWritesAndConsolidationLosesNothingAcknowledged) {
             ASSERT_TRUE(v->ok()) << (v->problems.empty() ? "" : v->problems[0]);
         }
     }
-    std::printf("%d kills: %d during an explicit consolidation, %d with a write in flight; %zu "
-                "live ids at the end\n",
-                kKills, during_consolidation, during_write, model.size());
+    std::printf(
+        "%d kills: %d during an explicit consolidation, %d with a write in flight; %zu "
+        "live ids at the end\n",
+        kKills, during_consolidation, during_write, model.size());
     EXPECT_GE(during_consolidation, 4);
     EXPECT_GE(during_write, 4);
 }
