@@ -97,8 +97,11 @@ void register_info(CLI::App& app, GlobalFlags& global, int& exit_code) {
         "Check an index completely: every checksum (header, node blocks, companion files,\n"
         "meta.json) and every node's structure (degree <= R, ids in range, no self-loops).\n"
         "Exit code 0 when sound, 1 when a problem is found (each is named).");
-    verify->add_option("dir", *vdir, "Index directory, or collection directory (its MANIFEST and "
-                                    "current generation)")->required();
+    verify
+        ->add_option("dir", *vdir,
+                     "Index directory, or collection directory (its MANIFEST and "
+                     "current generation)")
+        ->required();
     verify->add_flag("--quiet", global.quiet, "No progress output");
     verify->callback([vdir, &global, &exit_code] { exit_code = run_verify(*vdir, global); });
 }

@@ -114,9 +114,9 @@ int run_collection_search(const SearchArgs& a, const GlobalFlags& global,
     if (!c.is_ok()) return fail("search", c.status());
     const CollectionStats st = (*c)->stats();
     if (queries.dim() != st.dim) {
-        return fail("search", Status::invalid_argument(fmt::format(
-                                  "{} has dimension {}, the collection {} has {}", a.queries,
-                                  queries.dim(), a.index, st.dim)));
+        return fail("search", Status::invalid_argument(
+                                  fmt::format("{} has dimension {}, the collection {} has {}",
+                                              a.queries, queries.dim(), a.index, st.dim)));
     }
     if (!global.quiet) {
         fmt::print(stderr,
@@ -145,10 +145,10 @@ int run_collection_search(const SearchArgs& a, const GlobalFlags& global,
                     const auto s0 = std::chrono::steady_clock::now();
                     Status s = (*c)->search(queries.row(q), queries.dtype(), queries.dim(), p,
                                             ids.data() + q * a.k, nullptr);
-                    lat[q] = static_cast<uint32_t>(
-                        std::chrono::duration_cast<std::chrono::microseconds>(
-                            std::chrono::steady_clock::now() - s0)
-                            .count());
+                    lat[q] =
+                        static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                                  std::chrono::steady_clock::now() - s0)
+                                                  .count());
                     if (!s.is_ok()) {
                         errors[static_cast<size_t>(t)] = s;
                         return;
@@ -169,8 +169,8 @@ int run_collection_search(const SearchArgs& a, const GlobalFlags& global,
         const double recall = gt ? recall_at(*gt, ids, nq, a.k) : -1;
         const double p50 = percentile(lat, 0.5), p99 = percentile(lat, 0.99),
                      p999 = percentile(lat, 0.999);
-        const std::string rs = recall < 0 ? std::string(global.json ? "null" : "-")
-                                          : fmt::format("{:.4f}", recall);
+        const std::string rs =
+            recall < 0 ? std::string(global.json ? "null" : "-") : fmt::format("{:.4f}", recall);
         if (global.json) {
             fmt::print(
                 "{{\"system\": \"strata-collection\", \"L\": {}, \"beamwidth\": {}, "
@@ -403,7 +403,8 @@ void register_search(CLI::App& app, GlobalFlags& global, int& exit_code) {
         "percentiles and reads per query");
     cmd->add_option("--index", args->index,
                     "Index directory (from strata build) or collection directory (from strata "
-                    "ingest: both tiers are searched and ids are the external ids)")->required();
+                    "ingest: both tiers are searched and ids are the external ids)")
+        ->required();
     cmd->add_option("--queries", args->queries,
                     "Query vectors (.fbin/.u8bin/.i8bin/.fvecs/.bvecs/.npy), the index's dtype")
         ->required();
