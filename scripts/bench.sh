@@ -80,14 +80,20 @@ if [[ $what == gt || $what == all ]]; then
   done
 fi
 
-# strata gen 1M x 128 f32 (seed 42) with 10,000 queries and their exact top-100, made once.
-ensure_bench_1m() {  # dir
+# strata gen 1M x 128 f32 (seed 42) with 10,000 queries, made once.
+ensure_bench_1m_base() {  # dir
   local data=$1
   mkdir -p "$data"
   if [[ ! -s $data/base.fbin ]]; then
     build/tools/strata gen --quiet --n 1000000 --dim 128 --seed 42 --out "$data/base.fbin" \
       --queries 10000 --queries-out "$data/query.fbin"
   fi
+}
+
+# The same with the queries' exact top-100.
+ensure_bench_1m() {  # dir
+  local data=$1
+  ensure_bench_1m_base "$data"
   if [[ ! -s $data/gt100.ibin ]]; then
     build/tools/strata gt --quiet --threads 2 --base "$data/base.fbin" \
       --queries "$data/query.fbin" --k 100 --out "$data/gt100.ibin"
@@ -218,11 +224,7 @@ PY
 
 if [[ $what == collection || $what == all ]]; then
   data=data/bench-1m
-  mkdir -p "$data"
-  if [[ ! -s $data/base.fbin ]]; then
-    build/tools/strata gen --quiet --n 1000000 --dim 128 --seed 42 --out "$data/base.fbin" \
-      --queries 10000 --queries-out "$data/query.fbin"
-  fi
+  ensure_bench_1m_base "$data"
   echo "## collection writes (1M x 128 f32, seed 42)"
   build/bench/collection_bench writes "$data/base.fbin" "$data/query.fbin" "$out/collection-work" \
     2> >(grep -v ' info ' >&2) | tee "$out/collection-writes.jsonl"

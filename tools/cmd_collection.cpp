@@ -162,17 +162,22 @@ int run_ingest(const WriteArgs& a, const GlobalFlags& g) {
         for (uint64_t i = 0; i < ids.size(); ++i) ids[i] = before.next_id + i;
     }
     Progress bar("ingest", data->size(), {.quiet = g.quiet});
-    const size_t row = data->row_stride_bytes();
+    // Rows are contiguous in .bin/.npy files; .fvecs/.bvecs rows carry a header, so those are
+    // gathered into one buffer per batch.
+    const size_t dense = size_t{data->dim()} * dtype_size(data->dtype());
+    const bool contiguous = data->row_stride_bytes() == dense;
     std::vector<uint8_t> rows;
     for (uint64_t from = 0; from < data->size(); from += a.batch) {
         const uint64_t n = std::min<uint64_t>(a.batch, data->size() - from);
-        rows.resize(n * size_t{data->dim()} * dtype_size(data->dtype()));
-        const size_t dense = size_t{data->dim()} * dtype_size(data->dtype());
-        for (uint64_t i = 0; i < n; ++i) {
-            std::memcpy(rows.data() + i * dense, data->row(from + i), dense);
+        const void* batch = data->row(from);
+        if (!contiguous) {
+            rows.resize(n * dense);
+            for (uint64_t i = 0; i < n; ++i) {
+                std::memcpy(rows.data() + i * dense, data->row(from + i), dense);
+            }
+            batch = rows.data();
         }
-        (void)row;
-        Status s = c->upsert(ids.data() + from, n, rows.data(), data->dtype());
+        Status s = c->upsert(ids.data() + from, n, batch, data->dtype());
         if (!s.is_ok()) {
             return fail("ingest",
                         Status(s.code(), fmt::format("rows {}..{}: {} (rows before {} "

@@ -153,13 +153,9 @@ class RssSampler {
     std::thread thread_;
 };
 
-/// recall@10 of the collection at list size L against exact search over `rows` of `base`
-/// (ids[i] the id of rows[i]).
-double recall(const Collection& c, const io::Dataset& base, const std::vector<uint64_t>& rows,
-              const std::vector<uint64_t>& ids, const io::Dataset& q, uint32_t nq,
-              const std::vector<uint32_t>& truth, uint32_t L) {
-    (void)base;
-    (void)rows;
+/// recall@10 of the collection at list size L; truth holds positions into `ids`.
+double recall(const Collection& c, const std::vector<uint64_t>& ids, const io::Dataset& q,
+              uint32_t nq, const std::vector<uint32_t>& truth, uint32_t L) {
     CollectionSearchParams p;
     p.list_size = L;
     std::vector<uint64_t> got(10);
@@ -236,22 +232,31 @@ void print_latency(Searcher& s, const std::string& phase) {
     std::fflush(stdout);
 }
 
+/// A fresh WORKDIR with a collection WORKDIR/c bulk-loaded (ids = row numbers) from the first
+/// `n` rows of `base`; consolidations there use `threads`.
+std::unique_ptr<Collection> load_first_rows(const io::Dataset& base, uint64_t n,
+                                            const std::string& work, int threads) {
+    std::filesystem::remove_all(work);
+    std::filesystem::create_directories(work);
+    std::vector<uint64_t> rows(n);
+    for (uint64_t i = 0; i < n; ++i) rows[i] = i;
+    write_rows(base, rows, work + "/initial.fbin");
+    auto c =
+        must(Collection::create(work + "/c", params_for(base), bench_options(threads)), "create");
+    std::fprintf(stderr, "bulk load of %llu rows...\n", static_cast<unsigned long long>(n));
+    must(c->bulk_load(work + "/initial.fbin"), "bulk load");
+    std::filesystem::remove(work + "/initial.fbin");
+    return c;
+}
+
 int writes(const std::string& base_path, const std::string& query_path, const std::string& work) {
     auto base = must(io::Dataset::open(base_path), "base");
     auto q = must(io::Dataset::open(query_path), "queries");
     const uint64_t n = base.size();
     const uint64_t initial = n * 9 / 10;
-    std::filesystem::remove_all(work);
-    std::filesystem::create_directories(work);
-    std::vector<uint64_t> rows(initial);
-    for (uint64_t i = 0; i < initial; ++i) rows[i] = i;
-    write_rows(base, rows, work + "/initial.fbin");
-    auto c = must(Collection::create(work + "/c", params_for(base), bench_options(1)), "create");
-    std::fprintf(stderr, "bulk load of %llu rows...\n", static_cast<unsigned long long>(initial));
     auto t0 = Clock::now();
-    must(c->bulk_load(work + "/initial.fbin"), "bulk load");
+    auto c = load_first_rows(base, initial, work, 1);
     const double bulk_s = since(t0);
-    std::filesystem::remove(work + "/initial.fbin");
     fmt::print("{{\"bench\": \"bulk_load\", \"rows\": {}, \"seconds\": {:.1f}}}\n", initial,
                bulk_s);
     std::fflush(stdout);
@@ -367,8 +372,8 @@ int writes(const std::string& base_path, const std::string& query_path, const st
         fmt::print(
             "{{\"bench\": \"recall\", \"L\": {}, \"consolidated\": {:.4f}, \"rebuilt\": "
             "{:.4f}}}\n",
-            L, recall(*c, base, final_rows, final_rows, q, nq, truth, L),
-            recall(*fresh, base, final_rows, final_rows, q, nq, truth, L));
+            L, recall(*c, final_rows, q, nq, truth, L),
+            recall(*fresh, final_rows, q, nq, truth, L));
     }
     std::filesystem::remove_all(work);
     return 0;
@@ -383,13 +388,9 @@ int churn(const std::string& base_path, const std::string& query_path, const std
         std::fprintf(stderr, "collection_bench: base has too few rows\n");
         return 1;
     }
-    std::filesystem::remove_all(work);
-    std::filesystem::create_directories(work);
+    auto c = load_first_rows(base, n, work, 2);
     std::vector<uint64_t> live(n);
     for (uint64_t i = 0; i < n; ++i) live[i] = i;
-    write_rows(base, live, work + "/initial.fbin");
-    auto c = must(Collection::create(work + "/c", params_for(base), bench_options(2)), "create");
-    must(c->bulk_load(work + "/initial.fbin"), "bulk load");
     std::mt19937_64 rng(7);
     uint64_t next = n;
     for (int r = 0; r < rounds; ++r) {
@@ -418,8 +419,7 @@ int churn(const std::string& base_path, const std::string& query_path, const std
         fmt::print(
             "{{\"bench\": \"churn_recall\", \"n\": {}, \"rounds\": {}, \"L\": {}, "
             "\"churned\": {:.4f}, \"fresh\": {:.4f}}}\n",
-            n, rounds, L, recall(*c, base, live, live, q, nq, truth, L),
-            recall(*fresh, base, live, live, q, nq, truth, L));
+            n, rounds, L, recall(*c, live, q, nq, truth, L), recall(*fresh, live, q, nq, truth, L));
     }
     std::filesystem::remove_all(work);
     return 0;

@@ -62,8 +62,7 @@ std::string encode_record(uint8_t type, const uint64_t* ids, uint64_t n, const u
 struct Record {
     uint8_t type = 0;
     uint64_t n = 0;
-    const uint64_t* ids = nullptr;  // unaligned-safe: copied out below
-    std::vector<uint64_t> id_copy;
+    std::vector<uint64_t> ids;  // copied out: the payload is not 8-byte aligned
     const uint8_t* rows = nullptr;
 };
 
@@ -78,9 +77,8 @@ Status decode_record(std::string_view payload, size_t row_bytes, uint64_t lsn, R
             fmt::format("log record {}: not a record of this collection (type {}, {} bytes)", lsn,
                         r.type, payload.size()));
     }
-    r.id_copy.resize(r.n);
-    std::memcpy(r.id_copy.data(), payload.data() + 16, r.n * 8);
-    r.ids = r.id_copy.data();
+    r.ids.resize(r.n);
+    std::memcpy(r.ids.data(), payload.data() + 16, r.n * 8);
     r.rows = reinterpret_cast<const uint8_t*>(payload.data()) + 16 + r.n * 8;
     return Status::ok();
 }
@@ -99,13 +97,7 @@ Status CollectionParams::validate() const {
     if (metric == Metric::kCosine && dtype != DType::kF32) {
         return Status::invalid_argument("cosine collections take f32 vectors");
     }
-    BuildOptions b;
-    b.metric = metric;
-    b.degree_max = degree_max;
-    b.list_size = list_size;
-    b.alpha = alpha;
-    b.pq_bytes = pq_bytes;
-    return b.validate();
+    return collection::index_build_options(*this).validate();
 }
 
 Status CollectionOptions::validate() const {
@@ -166,7 +158,7 @@ struct Collection::Impl {
     // Consolidation.
     std::mutex consolidate_mu;
     std::thread worker;
-    std::mutex worker_mu;
+    mutable std::mutex worker_mu;
     std::condition_variable worker_cv;
     bool stop = false;
     std::atomic<bool> consolidating{false};
@@ -261,7 +253,7 @@ struct Collection::Impl {
         Record r;
         STRATA_RETURN_IF_ERROR(decode_record(payload, row_bytes, lsn, r));
         if (r.type == kDelete) {
-            apply_delete(r.ids, r.n, lsn);
+            apply_delete(r.ids.data(), r.n, lsn);
             return Status::ok();
         }
         std::vector<uint32_t> slots(r.n);
@@ -273,13 +265,16 @@ struct Collection::Impl {
             }
             slots[i] = *slot;
         }
-        apply_upsert(active.get(), r.ids, slots.data(), r.n, lsn);
+        apply_upsert(active.get(), r.ids.data(), slots.data(), r.n, lsn);
         return Status::ok();
     }
 
     // ---- consolidation ------------------------------------------------------------------
 
     Result<ConsolidationReport> consolidate_once();
+    /// Makes `next_gen` (null: none, everything was deleted) the committed generation: masks the
+    /// ids touched since the snapshot, replaces the MANIFEST, swaps the view, truncates the log.
+    Status commit(std::shared_ptr<Generation> next_gen, double recall);
     void worker_loop();
 };
 
@@ -456,24 +451,35 @@ Status Collection::search(const void* query, DType dtype, uint32_t dim,
             fmt::format("query dimension {} does not match the collection's {}", dim, p.dim));
     }
     if (params.k == 0 || params.k > 1000) return Status::invalid_argument("k must be in [1, 1000]");
-    std::vector<uint8_t> q;
+    // Per-thread scratch: no allocation once a thread has run a query of this k.
+    thread_local struct {
+        std::vector<uint8_t> q;
+        std::vector<std::pair<float, uint64_t>> all;
+        std::vector<uint64_t> tid;
+        std::vector<float> td;
+        std::vector<std::shared_ptr<HotTier>> tiers;
+    } scratch;
+    auto& [q, all, tid, td, tiers] = scratch;
+    q.clear();
+    all.clear();
     STRATA_RETURN_IF_ERROR(collection::to_stored(p, query, dtype, 1, q, "query"));
     std::shared_ptr<Generation> gen;
-    std::vector<std::shared_ptr<HotTier>> tiers;
     {
         std::lock_guard<std::mutex> lock(m.view_mu);
         gen = m.gen;
-        tiers = m.frozen;
+        tiers.assign(m.frozen.begin(), m.frozen.end());
         tiers.push_back(m.active);
     }
+    // Drop the tier references on the way out: scratch must not keep retired tiers alive.
+    struct Release {
+        std::vector<std::shared_ptr<HotTier>>& t;
+        ~Release() { t.clear(); }
+    } release{tiers};
     const uint32_t k = params.k;
-    std::vector<std::pair<float, uint64_t>> all;
-    std::vector<uint64_t> tid(k);
-    std::vector<float> td(k);
+    tid.resize(k);
+    td.resize(k);
     if (gen && gen->live_count() > 0) {
-        CollectionSearchParams gp = params;
-        gp.list_size = std::max(params.list_size, k);
-        STRATA_RETURN_IF_ERROR(gen->search(query, dtype, dim, gp, tid.data(), td.data()));
+        STRATA_RETURN_IF_ERROR(gen->search(query, dtype, dim, params, tid.data(), td.data()));
         for (uint32_t i = 0; i < k && tid[i] != std::numeric_limits<uint64_t>::max(); ++i) {
             all.emplace_back(td[i], tid[i]);
         }
@@ -576,7 +582,7 @@ CollectionStats Collection::stats() const {
     s.consolidating = m.consolidating.load();
     s.consolidations = m.consolidations.load();
     {
-        std::lock_guard<std::mutex> lock(const_cast<Impl&>(m).worker_mu);
+        std::lock_guard<std::mutex> lock(m.worker_mu);
         s.last_error = m.last_error;
     }
     return s;
@@ -593,7 +599,20 @@ Status Collection::bulk_load(const std::string& data_path, const std::string& id
             return Status::invalid_argument(
                 "bulk load needs an empty collection (no generation and nothing written)");
         }
+        // Writes that arrive during the build stay in the log and mask their ids in it.
+        m.track_lsn = true;
+        m.min_lsn_since_freeze = kNoLsn;
+        m.track_touched = true;
+        m.touched.clear();
     }
+    struct StopTracking {  // on an error return; commit() stops it on success
+        Impl& m;
+        ~StopTracking() {
+            std::lock_guard<std::mutex> lock(m.apply_mu);
+            m.track_touched = false;
+            m.touched.clear();
+        }
+    } stop_tracking{m};
     STRATA_ASSIGN_OR_RETURN(auto data, io::Dataset::open(data_path));
     const CollectionParams& p = m.params;
     if (data.dim() != p.dim) {
@@ -613,61 +632,86 @@ Status Collection::bulk_load(const std::string& data_path, const std::string& id
         for (uint64_t i = 0; i < ids.size(); ++i) ids[i] = m.next_id + i;
     }
     const std::string ids_tmp = disk::detail::join(m.dir, "consolidate.tmp.ids");
-    STRATA_RETURN_IF_ERROR(io::atomic_write_file(
-        ids_tmp, std::string_view(reinterpret_cast<const char*>(ids.data()), ids.size() * 8)));
-    BuildOptions bo;
-    bo.metric = p.metric;
-    bo.degree_max = p.degree_max;
-    bo.list_size = p.list_size;
-    bo.alpha = p.alpha;
-    bo.pq_bytes = p.pq_bytes;
+    STRATA_RETURN_IF_ERROR(collection::write_ids(ids_tmp, ids));
+    BuildOptions bo = collection::index_build_options(p);
     bo.ids_path = ids_tmp;
     bo.progress = progress;
     bo.threads = threads;
     bo.memory_gb = m.options.consolidation_memory_gb;
-    const std::string out = gen_path(m.dir, 1);
+    uint64_t number = 0;
+    {
+        std::lock_guard<std::mutex> lock(m.apply_mu);
+        number = std::max(m.manifest.generation, m.last_generation) + 1;
+        m.last_generation = number;
+    }
+    const std::string out = gen_path(m.dir, number);
     auto built = build_index(data_path, out, bo);
     if (!built.is_ok()) {
         ::unlink(ids_tmp.c_str());
         return built.status();
     }
     auto recall = collection::measure_recall(out, data_path, ids, p.metric,
-                                             m.options.validation_queries, 1, threads);
+                                             m.options.validation_queries, threads);
     ::unlink(ids_tmp.c_str());
     std::error_code ec;
     if (!recall.is_ok()) {
         std::filesystem::remove_all(out, ec);
         return recall.status();
     }
-    auto gen = Generation::open(out, 1, m.options.disk);
+    auto gen = Generation::open(out, number, m.options.disk);
     if (!gen.is_ok()) {
         std::filesystem::remove_all(out, ec);
         return gen.status();
     }
-    std::lock_guard<std::mutex> lock(m.apply_mu);
-    Manifest next = m.manifest;
-    next.generation = 1;
-    next.wal_from_lsn = m.next_apply;
-    next.recall = *recall;
-    uint64_t max_id = 0;
-    for (uint64_t id : ids) max_id = std::max(max_id, id);
-    next.next_id = std::max(m.next_id, ids.empty() ? 0 : max_id + 1);
-    Status s = collection::write_manifest(m.dir, next);
-    if (!s.is_ok()) {
-        gen->reset();
-        std::filesystem::remove_all(out, ec);
-        return s;
+    {
+        std::lock_guard<std::mutex> lock(m.apply_mu);
+        for (uint64_t id : ids) m.next_id = std::max(m.next_id, id + 1);
     }
-    m.manifest = next;
-    m.next_id = next.next_id;
-    std::lock_guard<std::mutex> vlock(m.view_mu);
-    m.gen = std::move(*gen);
-    return Status::ok();
+    return m.commit(std::move(*gen), *recall);
 }
 
 Result<ConsolidationReport> Collection::consolidate() {
     std::lock_guard<std::mutex> lock(impl_->consolidate_mu);
     return impl_->consolidate_once();
+}
+
+Status Collection::Impl::commit(std::shared_ptr<Generation> next_gen, double recall) {
+    uint64_t from_lsn = 0;
+    {
+        std::lock_guard<std::mutex> lock(apply_mu);
+        // Ids written or deleted since the snapshot are newer than their copy in next_gen.
+        if (next_gen) {
+            for (uint64_t id : touched) {
+                const int64_t node = next_gen->node_of(id);
+                if (node >= 0) next_gen->kill(static_cast<uint64_t>(node));
+            }
+        }
+        track_touched = false;
+        touched.clear();
+        Manifest next = manifest;
+        next.generation = next_gen ? next_gen->number() : 0;
+        next.wal_from_lsn = std::min(min_lsn_since_freeze, next_apply);
+        next.next_id = next_id;
+        next.recall = next_gen ? recall : 0;
+        if (Status s = collection::write_manifest(dir, next); !s.is_ok()) {
+            if (next_gen) next_gen->retire();
+            return s;
+        }
+        manifest = next;
+        from_lsn = next.wal_from_lsn;
+        // The frozen tiers' vectors now live in next_gen.
+        for (auto it = hot_loc.begin(); it != hot_loc.end();) {
+            it = it->second.tier != active.get() ? hot_loc.erase(it) : std::next(it);
+        }
+        std::lock_guard<std::mutex> vlock(view_mu);
+        if (gen) gen->retire();
+        gen = std::move(next_gen);
+        frozen.clear();
+    }
+    if (Status s = wal->remove_before(from_lsn); !s.is_ok()) {
+        detail::log(LogLevel::kWarn, "collection {}: log truncation: {}", dir, s.to_string());
+    }
+    return Status::ok();
 }
 
 Result<ConsolidationReport> Collection::Impl::consolidate_once() {
@@ -746,30 +790,9 @@ Result<ConsolidationReport> Collection::Impl::consolidate_once() {
     if (old)
         live_rows += old->nodes() -
                      static_cast<uint64_t>(std::count(in.old_dead.begin(), in.old_dead.end(), 1));
-    if (live_rows == 0) {
-        // Everything was deleted: an empty collection needs no generation.
-        std::lock_guard<std::mutex> lock(apply_mu);
-        Manifest next = manifest;
-        next.generation = 0;
-        next.wal_from_lsn = std::min(min_lsn_since_freeze, next_apply);
-        next.next_id = next_id;
-        next.recall = 0;
-        Status s = collection::write_manifest(dir, next);
-        track_touched = false;
-        touched.clear();
-        if (!s.is_ok()) return s;
-        manifest = next;
-        for (auto it = hot_loc.begin(); it != hot_loc.end();) {
-            it = it->second.tier != active.get() ? hot_loc.erase(it) : std::next(it);
-        }
-        {
-            std::lock_guard<std::mutex> vlock(view_mu);
-            if (gen) gen->retire();
-            gen.reset();
-            frozen.clear();
-        }
+    if (live_rows == 0) {  // everything was deleted: an empty collection needs no generation
+        STRATA_RETURN_IF_ERROR(commit(nullptr, 0));
         rep.swapped = true;
-        rep.generation = 0;
         return rep;
     }
     auto merged = collection::merge_generation(in);
@@ -797,38 +820,7 @@ Result<ConsolidationReport> Collection::Impl::consolidate_once() {
         return opened.status();
     }
     std::shared_ptr<Generation> next_gen = std::move(*opened);
-    uint64_t from_lsn = 0;
-    {
-        std::lock_guard<std::mutex> lock(apply_mu);
-        for (uint64_t id : touched) {
-            const int64_t node = next_gen->node_of(id);
-            if (node >= 0) next_gen->kill(static_cast<uint64_t>(node));
-        }
-        Manifest next = manifest;
-        next.generation = number;
-        next.wal_from_lsn = std::min(min_lsn_since_freeze, next_apply);
-        next.next_id = next_id;
-        next.recall = rep.recall;
-        Status s = collection::write_manifest(dir, next);
-        track_touched = false;
-        touched.clear();
-        if (!s.is_ok()) {
-            next_gen->retire();
-            return s;
-        }
-        manifest = next;
-        from_lsn = next.wal_from_lsn;
-        for (auto it = hot_loc.begin(); it != hot_loc.end();) {
-            it = it->second.tier != active.get() ? hot_loc.erase(it) : std::next(it);
-        }
-        std::lock_guard<std::mutex> vlock(view_mu);
-        if (gen) gen->retire();
-        gen = next_gen;
-        frozen.clear();
-    }
-    Status s = wal->remove_before(from_lsn);
-    if (!s.is_ok())
-        detail::log(LogLevel::kWarn, "collection {}: log truncation: {}", dir, s.to_string());
+    STRATA_RETURN_IF_ERROR(commit(std::move(next_gen), rep.recall));
     rep.swapped = true;
     rep.seconds_total =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -46,31 +46,17 @@ struct TempFiles {
     }
 };
 
-DType stored_dtype(const CollectionParams& p) {
-    return p.metric == Metric::kCosine ? DType::kF32 : p.dtype;
-}
-
 const char* data_suffix(DType t) {
     return t == DType::kF32 ? ".fbin" : (t == DType::kU8 ? ".u8bin" : ".i8bin");
 }
 
 BuildOptions build_options(const MergeInputs& in, const std::string& ids_path) {
-    BuildOptions o;
-    o.metric = in.params.metric;
-    o.degree_max = in.params.degree_max;
-    o.list_size = in.params.list_size;
-    o.alpha = in.params.alpha;
-    o.pq_bytes = in.params.pq_bytes;
+    BuildOptions o = index_build_options(in.params);
     o.memory_gb = in.memory_gb;
     o.threads = in.threads;
     o.ids_path = ids_path;
     o.seed = in.seed;
     return o;
-}
-
-Status write_ids(const std::string& path, const std::vector<uint64_t>& ids) {
-    return io::atomic_write_file(
-        path, std::string_view(reinterpret_cast<const char*>(ids.data()), ids.size() * 8));
 }
 
 /// Delete phase over the old graph `adj` (old node -> neighbours, old numbering). A kept node
@@ -192,9 +178,14 @@ void repair_deletes(const graph::VectorStore& store, const CollectionParams& p,
 
 }  // namespace
 
+Status write_ids(const std::string& path, const std::vector<uint64_t>& ids) {
+    return io::atomic_write_file(
+        path, std::string_view(reinterpret_cast<const char*>(ids.data()), ids.size() * 8));
+}
+
 Result<double> measure_recall(const std::string& index_dir, const std::string& data_path,
                               const std::vector<uint64_t>& ids, Metric metric, uint32_t queries,
-                              uint64_t seed, int threads) {
+                              int threads) {
     STRATA_ASSIGN_OR_RETURN(auto data, io::Dataset::open(data_path));
     const uint64_t n = data.size();
     constexpr uint32_t k = 10;
@@ -203,7 +194,7 @@ Result<double> measure_recall(const std::string& index_dir, const std::string& d
     const DType dt = data.dtype();
     const size_t row_bytes = size_t{dim} * dtype_size(dt);
     std::vector<uint8_t> qbuf(size_t{queries} * row_bytes);
-    Rng rng(seed);
+    Rng rng(1);  // the same sample positions for every generation: checks compare alike
     std::vector<float> a(dim), b(dim);
     for (uint32_t q = 0; q < queries; ++q) {
         to_float(dt, data.row(rng.below(n)), dim, a.data());
@@ -255,8 +246,6 @@ Result<double> measure_recall(const std::string& index_dir, const std::string& d
 }
 
 Result<ConsolidationReport> merge_generation(const MergeInputs& in) {
-    // The same sample positions for every generation, so successive checks compare alike.
-    constexpr uint64_t kRecallSeed = 1;
     const auto start = Clock::now();
     ConsolidationReport rep;
     const CollectionParams& p = in.params;
@@ -370,12 +359,7 @@ Result<ConsolidationReport> merge_generation(const MergeInputs& in) {
             auto store, graph::FullPrecisionStore::create(dt, p.metric, p.dim, n, data.row(0),
                                                           data.row_stride_bytes()));
         data.advise(io::AccessPattern::kDontNeed);
-        graph::VamanaOptions vo;
-        vo.degree_max = p.degree_max;
-        vo.list_size = p.list_size;
-        vo.alpha = p.alpha;
-        vo.threads = in.threads;
-        vo.seed = in.seed;
+        const graph::VamanaOptions vo = disk::vamana_options(bo);
         const auto capacity =
             static_cast<uint32_t>(std::ceil(vo.slack * static_cast<float>(vo.degree_max)));
         graph::Graph g(n, std::max(capacity, old_r));
@@ -401,8 +385,8 @@ Result<ConsolidationReport> merge_generation(const MergeInputs& in) {
         rep.seconds_write = since(t0);
     }
     auto t0 = Clock::now();
-    auto recall = measure_recall(in.out_dir, data_path, ids, p.metric, in.validation_queries,
-                                 kRecallSeed, in.threads);
+    auto recall =
+        measure_recall(in.out_dir, data_path, ids, p.metric, in.validation_queries, in.threads);
     if (!recall.is_ok()) {
         std::error_code ec;
         std::filesystem::remove_all(in.out_dir, ec);

@@ -40,11 +40,15 @@ struct MergeInputs {
 /// On error nothing is left at out_dir.
 Result<ConsolidationReport> merge_generation(const MergeInputs& in);
 
+/// Writes external ids as raw little-endian u64 (the builder's ids file), atomically.
+Status write_ids(const std::string& path, const std::vector<uint64_t>& ids);
+
 /// recall@10 at L=100 of the index in `index_dir` on `queries` sampled from the rows of
 /// `data_path` (each 0.9 x a random row + 0.1 x another: near the data, as real queries are)
-/// against exact search over those rows, whose external ids are `ids`.
+/// against exact search over those rows, whose external ids are `ids`. The sample positions
+/// are fixed, so that successive generations are checked alike.
 Result<double> measure_recall(const std::string& index_dir, const std::string& data_path,
                               const std::vector<uint64_t>& ids, Metric metric, uint32_t queries,
-                              uint64_t seed, int threads);
+                              int threads);
 
 }  // namespace strata::collection

@@ -11,7 +11,17 @@
 namespace strata::collection {
 
 size_t stored_row_bytes(const CollectionParams& p) {
-    return size_t{p.dim} * dtype_size(p.metric == Metric::kCosine ? DType::kF32 : p.dtype);
+    return size_t{p.dim} * dtype_size(stored_dtype(p));
+}
+
+BuildOptions index_build_options(const CollectionParams& p) {
+    BuildOptions o;
+    o.metric = p.metric;
+    o.degree_max = p.degree_max;
+    o.list_size = p.list_size;
+    o.alpha = p.alpha;
+    o.pq_bytes = p.pq_bytes;
+    return o;
 }
 
 Status to_stored(const CollectionParams& p, const void* rows, DType dtype, uint64_t n,
@@ -77,15 +87,13 @@ Status to_stored(const CollectionParams& p, const void* rows, DType dtype, uint6
 Status check_unique_ids(const uint64_t* ids, uint64_t n) {
     std::vector<uint64_t> sorted(ids, ids + n);
     std::sort(sorted.begin(), sorted.end());
-    const auto it = std::adjacent_find(sorted.begin(), sorted.end());
-    if (it != sorted.end()) {
-        const uint64_t dup = *it;
-        const uint64_t pos = static_cast<uint64_t>(
-            std::find(ids + 1 + (std::find(ids, ids + n, dup) - ids), ids + n, dup) - ids);
-        return Status::invalid_argument(
-            fmt::format("id {} appears twice in the batch (again at position {})", dup, pos));
-    }
-    return Status::ok();
+    const auto dup = std::adjacent_find(sorted.begin(), sorted.end());
+    if (dup == sorted.end()) return Status::ok();
+    const uint64_t* first = std::find(ids, ids + n, *dup);
+    const uint64_t* again = std::find(first + 1, ids + n, *dup);
+    return Status::invalid_argument(
+        fmt::format("id {} appears twice in the batch (at positions {} and {})", *dup, first - ids,
+                    again - ids));
 }
 
 }  // namespace strata::collection

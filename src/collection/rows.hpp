@@ -5,13 +5,22 @@
 #include <cstdint>
 #include <vector>
 
+#include <strata/builder.hpp>
 #include <strata/collection.hpp>
 #include <strata/status.hpp>
 
 namespace strata::collection {
 
+/// Element type of the stored rows: f32 under cosine (normalized), else the collection's.
+inline DType stored_dtype(const CollectionParams& p) {
+    return p.metric == Metric::kCosine ? DType::kF32 : p.dtype;
+}
+
 /// Bytes of one stored row.
 size_t stored_row_bytes(const CollectionParams& p);
+
+/// The builder options of the collection's disk generations (the rest left at defaults).
+BuildOptions index_build_options(const CollectionParams& p);
 
 /// Converts `n` rows of dim elements of `dtype` into the stored form, appended to `out`.
 /// `dtype` must be the collection's, or f32 holding integers in range for a u8/i8 collection.

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "collection/rows.hpp"
 #include "core/log.hpp"
 #include "disk/index_reader.hpp"
 
@@ -14,7 +15,7 @@ Result<std::unique_ptr<HotTier>> HotTier::create(const CollectionParams& p,
                                                  const CollectionOptions& o, uint64_t seed) {
     graph::HnswOptions ho;
     ho.dim = p.dim;
-    ho.dtype = p.metric == Metric::kCosine ? DType::kF32 : p.dtype;
+    ho.dtype = stored_dtype(p);
     ho.metric = p.metric;
     ho.M = o.hot_m;
     ho.ef_construction = o.hot_ef_construction;
@@ -59,7 +60,8 @@ size_t HotTier::memory_bytes() const {
 Result<uint32_t> HotTier::search(const void* query, uint32_t k, uint32_t ef, uint64_t* ids,
                                  float* dists) const {
     if (size() == 0) return 0u;
-    std::vector<uint32_t> slots(k);
+    thread_local std::vector<uint32_t> slots;
+    slots.resize(k);
     const graph::SlotFilter filter = [](uint32_t slot, const void* ctx) {
         return static_cast<const HotTier*>(ctx)->live(slot);
     };

@@ -24,6 +24,7 @@ class HotTier {
   public:
     static Result<std::unique_ptr<HotTier>> create(const CollectionParams& p,
                                                    const CollectionOptions& o, uint64_t seed);
+    ~HotTier();
 
     /// Adds a stored-form vector with its id, not live yet. Thread-safe.
     Result<uint32_t> add(uint64_t id, const void* vec);
@@ -61,9 +62,6 @@ class HotTier {
     uint32_t chunk_count_ = 0;
     std::mutex grow_mu_;
     std::atomic<int64_t> live_{0};
-
-  public:
-    ~HotTier();
 };
 
 /// An open disk generation: the index, its id -> node map and a deleted-node bitmap.

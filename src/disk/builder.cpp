@@ -266,15 +266,7 @@ Status build_pq(const io::Dataset& data, const disk::BuildPlan& plan, const Buil
         std::string_view(reinterpret_cast<const char*>(codes.data()), codes.size()), plan.pq_bytes);
 }
 
-graph::VamanaOptions vamana_options(const BuildOptions& o) {
-    graph::VamanaOptions vo;
-    vo.degree_max = o.degree_max;
-    vo.list_size = o.list_size;
-    vo.alpha = o.alpha;
-    vo.threads = o.threads;
-    vo.seed = o.seed;
-    return vo;
-}
+using disk::vamana_options;
 
 /// Store over `count` rows of the prepared data (all rows, or the listed ones).
 Result<std::unique_ptr<graph::FullPrecisionStore>> make_store(const io::Dataset& data,
@@ -552,6 +544,16 @@ Result<BuildReport> build_index(const std::string& data_path, const std::string&
 }  // namespace strata
 
 namespace strata::disk {
+
+graph::VamanaOptions vamana_options(const BuildOptions& o) {
+    graph::VamanaOptions vo;
+    vo.degree_max = o.degree_max;
+    vo.list_size = o.list_size;
+    vo.alpha = o.alpha;
+    vo.threads = o.threads;
+    vo.seed = o.seed;
+    return vo;
+}
 
 Result<BuildReport> build_index_with_graph(const std::string& data_path, const std::string& out_dir,
                                            const BuildOptions& options, PrebuiltGraph prebuilt) {

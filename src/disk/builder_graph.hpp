@@ -9,8 +9,12 @@
 #include <strata/builder.hpp>
 
 #include "graph/graph.hpp"
+#include "graph/vamana.hpp"
 
 namespace strata::disk {
+
+/// The graph-build options of a build (R, L, alpha, threads, seed).
+graph::VamanaOptions vamana_options(const BuildOptions& options);
 
 struct PrebuiltGraph {
     graph::Graph* graph = nullptr;  ///< node i = row i of the data file; moved from by the build
