@@ -3,20 +3,20 @@
 # when everything is present. Usage: scripts/setup.sh [--with-data] [--with-bench]
 #   --with-data   also the Fashion-MNIST data set package
 #   --with-bench  also the peer libraries and plotting for the benchmarks (hnswlib, FAISS,
-#                 matplotlib: bench/peers/peer_bench and scripts/plot_sweep.py)
+#                 matplotlib: bench/peers/peer_bench and scripts/plot_sweep.py) and wrk (HTTP load)
 set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config ccache
   liburing-dev libboost-dev libtbb-dev libmimalloc-dev libfmt-dev libspdlog-dev libcli11-dev
-  libxxhash-dev libsimdjson-dev libopenblas-dev
+  libxxhash-dev libsimdjson-dev libopenblas-dev liblmdb-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 time
+  python3 time curl openssl
 )
 for arg in "$@"; do
   case "$arg" in
     --with-data) packages+=(dataset-fashion-mnist) ;;
-    --with-bench) packages+=(libhnswlib-dev libfaiss-dev python3-matplotlib) ;;
+    --with-bench) packages+=(libhnswlib-dev libfaiss-dev python3-matplotlib wrk) ;;
     *) echo "setup: unknown flag '$arg' (expected --with-data, --with-bench)" >&2; exit 2 ;;
   esac
 done

@@ -26,6 +26,7 @@ void register_inspect(CLI::App& app, GlobalFlags& global, int& exit_code);
 void register_version(CLI::App& app, GlobalFlags& global, int& exit_code);
 void register_search(CLI::App& app, GlobalFlags& global, int& exit_code);
 void register_collection(CLI::App& app, GlobalFlags& global, int& exit_code);
+void register_serve(CLI::App& app, GlobalFlags& global, int& exit_code);
 
 /// Adds a subcommand whose options show their defaults in --help.
 inline CLI::App* add_command(CLI::App& app, const std::string& name,

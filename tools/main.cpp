@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
     register_gt(app, global, exit_code);
     register_search(app, global, exit_code);
     register_collection(app, global, exit_code);
+    register_serve(app, global, exit_code);
     register_convert(app, global, exit_code);
     register_inspect(app, global, exit_code);
     register_version(app, global, exit_code);

@@ -136,12 +136,19 @@ class Collection {
     Status remove(const uint64_t* ids, uint64_t n);
 
     /// The k nearest live vectors to `query` across both tiers (ids UINT64_MAX / +inf pad the
-    /// tail only when fewer than k vectors are live). Thread-safe with writes.
+    /// tail only when fewer than k vectors are live). `stats`, when not null, receives the disk
+    /// search's cost (summed over its widening retries). Thread-safe with writes.
     Status search(const void* query, DType dtype, uint32_t dim,
-                  const CollectionSearchParams& params, uint64_t* ids, float* dists) const;
+                  const CollectionSearchParams& params, uint64_t* ids, float* dists,
+                  QueryStats* stats = nullptr) const;
     /// search() for nq queries on `threads` threads (0 = all cores).
     Status search_batch(const void* queries, DType dtype, uint32_t dim, uint64_t nq,
                         size_t stride_bytes, const CollectionSearchParams& params, int threads,
+                        uint64_t* ids, float* dists) const;
+    /// The exact k nearest live vectors to each of `nq` queries (rows of dim elements of
+    /// `dtype`), by one sequential pass over the generation and the hot tiers: the reference
+    /// of recall checks. Expensive (reads every vector); `k` in [1, 1000]. Thread-safe.
+    Status exact_search(const void* queries, DType dtype, uint32_t dim, uint64_t nq, uint32_t k,
                         uint64_t* ids, float* dists) const;
     /// Copies the stored vector of `id` (dim elements of dtype; unit-length under cosine) to
     /// `out`. NotFound when the id is not live.
@@ -155,6 +162,11 @@ class Collection {
                      bool progress = false, int threads = 0);
     /// Runs a consolidation now (waiting for one in progress first).
     Result<ConsolidationReport> consolidate();
+    /// Writes a consistent copy of the collection to `dest` (which must not exist): the MANIFEST,
+    /// the current generation (hard links where the file system allows, else copies) and the log
+    /// as of the call, so that open(dest) sees every write acknowledged before the call and a
+    /// prefix of those in flight. Blocks generation swaps (not writes or searches) meanwhile.
+    Status snapshot(const std::string& dest) const;
     /// Syncs the log (for Sync::kInterval).
     Status sync();
     CollectionStats stats() const;

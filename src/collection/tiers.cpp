@@ -111,7 +111,8 @@ Generation::~Generation() {
 }
 
 Status Generation::search(const void* query, DType dtype, uint32_t dim,
-                          const CollectionSearchParams& p, uint64_t* ids, float* dists) const {
+                          const CollectionSearchParams& p, uint64_t* ids, float* dists,
+                          QueryStats* stats) const {
     SearchParams sp;
     sp.k = p.k;
     sp.list_size = std::max(p.list_size, p.k);
@@ -125,8 +126,21 @@ Status Generation::search(const void* query, DType dtype, uint32_t dim,
         sp.filter_context = this;
     }
     const uint32_t max_list = std::max(max_list_, sp.list_size);
+    if (stats) *stats = QueryStats{};
     for (;;) {
-        STRATA_RETURN_IF_ERROR(index_->search(query, dtype, dim, sp, ids, dists));
+        QueryStats qs;
+        STRATA_RETURN_IF_ERROR(index_->search(query, dtype, dim, sp, ids, dists, &qs));
+        if (stats) {
+            stats->reads += qs.reads;
+            stats->bytes_read += qs.bytes_read;
+            stats->hops += qs.hops;
+            stats->mate_expansions += qs.mate_expansions;
+            stats->cache_hits += qs.cache_hits;
+            stats->nav_hops += qs.nav_hops;
+            stats->io_us += qs.io_us;
+            stats->cpu_us += qs.cpu_us;
+            stats->total_us += qs.total_us;
+        }
         uint32_t got = 0;
         while (got < p.k && ids[got] != std::numeric_limits<uint64_t>::max()) ++got;
         if (got == p.k || got >= live_count() || sp.list_size >= max_list) return Status::ok();

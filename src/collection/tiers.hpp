@@ -99,7 +99,7 @@ class Generation {
     /// The k nearest live nodes: the disk search with dead nodes filtered, widening the list
     /// when the filter leaves fewer than k while more live nodes exist.
     Status search(const void* query, DType dtype, uint32_t dim, const CollectionSearchParams& p,
-                  uint64_t* ids, float* dists) const;
+                  uint64_t* ids, float* dists, QueryStats* stats = nullptr) const;
 
   private:
     Generation() = default;

@@ -98,6 +98,12 @@ JsonWriter& JsonWriter::value(std::string_view s) {
     return *this;
 }
 
+JsonWriter& JsonWriter::raw(std::string_view json) {
+    before_value();
+    out_ += json;
+    return *this;
+}
+
 JsonWriter& JsonWriter::value(bool b) {
     before_value();
     out_ += b ? "true" : "false";
@@ -108,6 +114,16 @@ JsonWriter& JsonWriter::value(double d) {
     before_value();
     if (std::isfinite(d)) {
         out_ += fmt::format("{}", d);
+    } else {
+        out_ += "null";
+    }
+    return *this;
+}
+
+JsonWriter& JsonWriter::value(float f) {
+    before_value();
+    if (std::isfinite(f)) {
+        out_ += fmt::format("{}", f);
     } else {
         out_ += "null";
     }

@@ -24,11 +24,14 @@ class JsonWriter {
     JsonWriter& value(const char* s) { return value(std::string_view(s)); }
     JsonWriter& value(bool b);
     JsonWriter& value(double d);  ///< non-finite values are written as null
+    JsonWriter& value(float f);   ///< shortest float form; non-finite as null
     JsonWriter& value(int64_t i);
     JsonWriter& value(uint64_t u);
     JsonWriter& value(int i) { return value(static_cast<int64_t>(i)); }
     JsonWriter& value(uint32_t u) { return value(static_cast<uint64_t>(u)); }
     JsonWriter& null();
+    /// A value already encoded as JSON (not checked).
+    JsonWriter& raw(std::string_view json);
 
     /// key + value in one call.
     template <typename T>

@@ -1,0 +1,334 @@
+// End-to-end tests of `strata serve`: the real server on 127.0.0.1 driven over HTTP.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <thread>
+
+#include "distance/exact_knn.hpp"
+#include "server_fixture.hpp"
+
+namespace strata::testing {
+namespace {
+
+constexpr uint32_t kDim = 8;
+
+std::string search_body(const float* q, uint32_t k, uint32_t list = 100) {
+    return fmt::format("{{\"vector\":{},\"limit\":{},\"params\":{{\"search_list\":{}}}}}",
+                       vector_json(q, kDim), k, list);
+}
+
+TEST(Server, EndToEnd) {
+    TempDir dir;
+    TestServer s(dir.path().string());
+    s.start();
+    const auto v = random_vectors(600, kDim, 1);
+
+    auto r =
+        s.call("PUT", "/collections/docs",
+               R"({"vectors": {"size": 8, "distance": "Euclid"}, "index": {"R": 16, "L": 40}})");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(
+        s.call("PUT", "/collections/docs", R"({"vectors": {"size": 8, "distance": "Euclid"}})")
+            .status,
+        409);
+    ASSERT_EQ(s.call("PUT", "/collections/docs/points", points_json(v, kDim, 0, 300)).status, 200);
+    // The column form, without payloads.
+    std::string batch = "{\"batch\":{\"ids\":[";
+    for (uint64_t i = 300; i < 500; ++i) batch += fmt::format("{}{}", i > 300 ? "," : "", i);
+    batch += "],\"vectors\":[";
+    for (uint64_t i = 300; i < 500; ++i) {
+        if (i > 300) batch += ',';
+        batch += vector_json(&v[i * kDim], kDim);
+    }
+    batch += "]}}";
+    r = s.call("PUT", "/collections/docs/points", batch);
+    ASSERT_EQ(r.status, 200) << r.body;
+
+    r = s.call("GET", "/collections/docs");
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(json_number(r.body, "/result/points_count"), 500);
+    EXPECT_EQ(json_number(r.body, "/result/payloads_count"), 300);
+
+    // Each stored vector finds itself first, with its payload.
+    for (uint64_t id : {0, 7, 299, 300, 499}) {
+        r = s.call("POST", "/collections/docs/points/search",
+                   fmt::format("{{\"vector\":{},\"limit\":5,\"with_payload\":true}}",
+                               vector_json(&v[id * kDim], kDim)));
+        ASSERT_EQ(r.status, 200) << r.body;
+        const auto ids = result_ids(r.body);
+        ASSERT_EQ(ids.size(), 5u);
+        EXPECT_EQ(ids[0], id);
+        EXPECT_EQ(json_number(r.body, "/result/0/score"), 0);
+        if (id < 300) {
+            EXPECT_EQ(json_number(r.body, "/result/0/payload/i"), static_cast<double>(id));
+        }
+    }
+    r = s.call("GET", "/collections/docs/points/7");
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(json_number(r.body, "/result/payload/i"), 7);
+    EXPECT_FLOAT_EQ(static_cast<float>(json_number(r.body, "/result/vector/3")), v[7 * kDim + 3]);
+
+    // Delete, then the ids are gone from searches and gets.
+    ASSERT_EQ(
+        s.call("POST", "/collections/docs/points/delete", R"({"points": [7, 300, 12345]})").status,
+        200);
+    EXPECT_EQ(s.call("GET", "/collections/docs/points/7").status, 404);
+    r = s.call("POST", "/collections/docs/points/search", search_body(&v[7 * kDim], 3));
+    EXPECT_NE(result_ids(r.body)[0], 7u);
+
+    // Consolidate into a disk generation: same answers.
+    std::vector<std::vector<uint64_t>> before;
+    for (uint64_t q = 0; q < 20; ++q) {
+        before.push_back(result_ids(
+            s.call("POST", "/collections/docs/points/search", search_body(&v[(q * 13) * kDim], 1))
+                .body));
+    }
+    r = s.call("POST", "/collections/docs/consolidate");
+    ASSERT_EQ(r.status, 200) << r.body;
+    r = s.call("GET", "/collections/docs");
+    EXPECT_EQ(json_number(r.body, "/result/tiers/generation"), 1);
+    EXPECT_EQ(json_number(r.body, "/result/points_count"), 498);
+    for (uint64_t q = 0; q < 20; ++q) {
+        EXPECT_EQ(result_ids(s.call("POST", "/collections/docs/points/search",
+                                    search_body(&v[(q * 13) * kDim], 1))
+                                 .body),
+                  before[q]);
+    }
+
+    // Snapshot, change things, recover: the snapshot's state is back.
+    r = s.call("POST", "/collections/docs/snapshots");
+    ASSERT_EQ(r.status, 200) << r.body;
+    simdjson::dom::parser p;
+    std::string_view snap_name;
+    ASSERT_FALSE(p.parse(r.body)["result"]["name"].get_string().get(snap_name));
+    const std::string snap(snap_name);
+    ASSERT_EQ(s.call("PUT", "/collections/docs/points", points_json(v, kDim, 500, 100)).status,
+              200);
+    ASSERT_EQ(s.call("POST", "/collections/docs/points/delete", R"({"points": [0, 1, 2]})").status,
+              200);
+    EXPECT_EQ(json_number(s.call("GET", "/collections/docs").body, "/result/points_count"), 595);
+    r = s.call("GET", "/collections/docs/snapshots");
+    EXPECT_NE(r.body.find(snap), std::string::npos);
+    r = s.call("PUT", "/collections/docs/snapshots/recover",
+               fmt::format("{{\"location\":\"{}\"}}", snap));
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(json_number(s.call("GET", "/collections/docs").body, "/result/points_count"), 498);
+    EXPECT_EQ(s.call("GET", "/collections/docs/points/0").status, 200);
+    EXPECT_EQ(s.call("GET", "/collections/docs/points/550").status, 404);
+    EXPECT_EQ(json_number(s.call("GET", "/collections/docs/points/1").body, "/result/payload/i"),
+              1);
+
+    // Writes after the recovery, then a restart: the same answers.
+    ASSERT_EQ(s.call("PUT", "/collections/docs/points", points_json(v, kDim, 500, 50)).status, 200);
+    std::vector<std::string> answers;
+    for (uint64_t q = 0; q < 30; ++q) {
+        r = s.call("POST", "/collections/docs/points/search", search_body(&v[(q * 19) * kDim], 10));
+        ASSERT_EQ(r.status, 200);
+        answers.push_back(join_ids(result_ids(r.body)));
+    }
+    s.stop();
+    s.start();
+    EXPECT_EQ(json_number(s.call("GET", "/collections/docs").body, "/result/points_count"), 548);
+    for (uint64_t q = 0; q < 30; ++q) {
+        r = s.call("POST", "/collections/docs/points/search", search_body(&v[(q * 19) * kDim], 10));
+        EXPECT_EQ(join_ids(result_ids(r.body)), answers[q]) << q;
+    }
+    EXPECT_EQ(s.call("GET", "/readyz").status, 200);
+
+    // A snapshot restored offline into another data directory.
+    TempDir other;
+    const std::string snap_dir = dir.path().string() + "/snapshots/docs/" + snap;
+    ASSERT_TRUE(server::restore_snapshot(snap_dir, other.path().string(), "copy", false).is_ok());
+    EXPECT_EQ(server::restore_snapshot(snap_dir, other.path().string(), "copy", false).code(),
+              StatusCode::kAlreadyExists);
+    TestServer s2(other.path().string());
+    s2.start();
+    EXPECT_EQ(json_number(s2.call("GET", "/collections/copy").body, "/result/points_count"), 498);
+
+    ASSERT_EQ(s.call("DELETE", "/collections/docs").status, 200);
+    EXPECT_EQ(s.call("GET", "/collections/docs").status, 404);
+    EXPECT_EQ(s.call("POST", "/collections/docs/points/search", search_body(v.data(), 1)).status,
+              404);
+}
+
+TEST(Server, MetricsAndRecallMonitor) {
+    TempDir dir;
+    TestServer s(dir.path().string());
+    s.monitor_options.fraction = 1.0;
+    s.start();
+    constexpr uint64_t n = 4000, nq = 200;
+    constexpr uint32_t k = 10, dim = 32;
+    const auto v = random_vectors(n, dim, 2);
+    const auto q = random_vectors(nq, dim, 3);
+    ASSERT_EQ(
+        s.call("PUT", "/collections/m",
+               R"({"vectors": {"size": 32, "distance": "Euclid"}, "index": {"R": 16, "L": 32}})")
+            .status,
+        200);
+    for (uint64_t first = 0; first < n; first += 1000) {
+        std::string body = "{\"points\":[";
+        for (uint64_t i = first; i < first + 1000; ++i) {
+            body += fmt::format("{}{{\"id\":{},\"vector\":{}}}", i > first ? "," : "", i,
+                                vector_json(&v[i * dim], dim));
+        }
+        ASSERT_EQ(s.call("PUT", "/collections/m/points", body + "]}").status, 200);
+    }
+    // Half the points on disk, half in the hot tier; a low search list so recall is below 1.
+    ASSERT_EQ(s.call("POST", "/collections/m/consolidate").status, 200);
+    std::string body = "{\"points\":[";
+    for (uint64_t i = 0; i < 500; ++i) {
+        body += fmt::format("{}{{\"id\":{},\"vector\":{}}}", i ? "," : "", n + i,
+                            vector_json(&q[(i % nq) * dim], dim));
+    }
+    ASSERT_EQ(s.call("PUT", "/collections/m/points", body + "]}").status, 200);
+
+    std::vector<uint64_t> served;
+    for (uint64_t i = 0; i < nq; ++i) {
+        auto r = s.call(
+            "POST", "/collections/m/points/search",
+            fmt::format(
+                "{{\"vector\":{},\"limit\":{},\"params\":{{\"search_list\":10,\"beam_width\":1}}}}",
+                vector_json(&q[i * dim], dim), k));
+        ASSERT_EQ(r.status, 200) << r.body;
+        auto ids = result_ids(r.body);
+        ASSERT_EQ(ids.size(), k);
+        served.insert(served.end(), ids.begin(), ids.end());
+    }
+    s.monitor->drain();
+    // Offline recall of the same answers against brute force over all 4500 points.
+    std::vector<float> all(v);
+    for (uint64_t i = 0; i < 500; ++i)
+        all.insert(all.end(), &q[(i % nq) * dim], &q[(i % nq) * dim] + dim);
+    distance::MatrixView base{all.data(), n + 500, dim, DType::kF32, 0};
+    distance::MatrixView qv{q.data(), nq, dim, DType::kF32, 0};
+    distance::ExactKnnOptions eo;
+    eo.k = k;
+    std::vector<uint32_t> truth(nq * k);
+    std::vector<float> tdist(nq * k);
+    ASSERT_TRUE(distance::exact_knn(base, qv, eo, truth.data(), tdist.data()).is_ok());
+    uint64_t hits = 0;
+    for (uint64_t i = 0; i < nq; ++i) {
+        for (uint32_t j = 0; j < k; ++j) {
+            const uint64_t want = truth[i * k + j];
+            if (std::find(&served[i * k], &served[i * k] + k, want) != &served[i * k] + k) ++hits;
+        }
+    }
+    const double offline = static_cast<double>(hits) / (nq * k);
+    const double gauge = s.monitor->recall("m");
+    EXPECT_LT(offline, 0.999);  // the check must be able to see a loss
+    EXPECT_NEAR(gauge, offline, 0.02) << "offline " << offline;
+
+    auto m = s.call("GET", "/metrics");
+    ASSERT_EQ(m.status, 200);
+    EXPECT_NE(m.headers["content-type"].find("text/plain"), std::string::npos);
+    for (const char* want :
+         {"strata_recall{collection=\"m\"}", "strata_search_latency_seconds{quantile=\"0.99\"}",
+          "strata_search_disk_reads_bucket", "strata_collection_hot_points{collection=\"m\"} 500",
+          "strata_http_requests_total{endpoint=\"points.search\",method=\"POST\",code=\"200\"} 200",
+          "strata_collection_wal_bytes", "strata_memory_rss_bytes", "strata_search_top1_score",
+          "strata_collection_consolidating{collection=\"m\"} 0"}) {
+        EXPECT_NE(m.body.find(want), std::string::npos) << want;
+    }
+}
+
+TEST(Server, ApiKeys) {
+    TempDir dir;
+    TestServer s(dir.path().string());
+    s.options.api_key = "full-secret";
+    s.options.read_only_key = "read-secret";
+    s.start();
+    const std::string create = R"({"vectors": {"size": 2, "distance": "Cosine"}})";
+    EXPECT_EQ(s.call("PUT", "/collections/k", create).status, 401);
+    EXPECT_EQ(s.call("PUT", "/collections/k", create, {{"api-key", "wrong"}}).status, 401);
+    EXPECT_EQ(s.call("PUT", "/collections/k", create, {{"api-key", "read-secret"}}).status, 403);
+    EXPECT_EQ(
+        s.call("PUT", "/collections/k", create, {{"Authorization", "Bearer full-secret"}}).status,
+        200);
+    const std::string pts =
+        R"({"points": [{"id": 1, "vector": [1, 0]}, {"id": 2, "vector": [0, 1]}]})";
+    EXPECT_EQ(s.call("PUT", "/collections/k/points", pts, {{"api-key", "read-secret"}}).status,
+              403);
+    EXPECT_EQ(s.call("PUT", "/collections/k/points", pts, {{"api-key", "full-secret"}}).status,
+              200);
+    auto r = s.call("POST", "/collections/k/points/search", R"({"vector": [1, 0.1], "limit": 1})",
+                    {{"api-key", "read-secret"}});
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(result_ids(r.body), std::vector<uint64_t>{1});
+    EXPECT_EQ(s.call("GET", "/metrics").status, 401);
+    EXPECT_EQ(s.call("GET", "/healthz").status, 200);  // probes need no key
+    EXPECT_EQ(s.call("GET", "/readyz").status, 200);
+}
+
+TEST(Server, OverloadAnswers503WithRetryAfter) {
+    TempDir dir;
+    TestServer s(dir.path().string());
+    s.options.workers = 1;
+    s.options.queue = 1;
+    s.start();
+    ASSERT_EQ(
+        s.call("PUT", "/collections/o", R"({"vectors": {"size": 8, "distance": "Euclid"}})").status,
+        200);
+    const auto v = random_vectors(2000, kDim, 4);
+    for (uint64_t f = 0; f < 2000; f += 500) {
+        ASSERT_EQ(s.call("PUT", "/collections/o/points", points_json(v, kDim, f, 500)).status, 200);
+    }
+    // Slow requests: batches of 500 searches with a long list.
+    std::string body = "{\"searches\":[";
+    for (int i = 0; i < 500; ++i) {
+        body += fmt::format("{}{{\"vector\":{},\"limit\":100,\"params\":{{\"search_list\":1000}}}}",
+                            i ? "," : "", vector_json(&v[i * kDim], kDim));
+    }
+    body += "]}";
+    constexpr int kClients = 8;
+    std::vector<HttpReply> replies(kClients);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kClients; ++i) {
+        threads.emplace_back(
+            [&, i] { replies[i] = s.call("POST", "/collections/o/points/search/batch", body); });
+    }
+    for (auto& t : threads) t.join();
+    int ok = 0, busy = 0;
+    for (const auto& r : replies) {
+        if (r.status == 200) ++ok;
+        if (r.status == 503) {
+            ++busy;
+            EXPECT_EQ(r.headers.at("retry-after"), "1");
+        }
+    }
+    EXPECT_EQ(ok + busy, kClients);
+    EXPECT_GE(ok, 1);
+    EXPECT_GE(busy, 1);
+    EXPECT_NE(s.call("GET", "/metrics").body.find("strata_http_rejected_total"), std::string::npos);
+    EXPECT_EQ(s.call("GET", "/healthz").status, 200);
+}
+
+TEST(Server, StopFinishesRequestsInFlight) {
+    TempDir dir;
+    TestServer s(dir.path().string());
+    s.options.workers = 1;
+    s.start();
+    ASSERT_EQ(
+        s.call("PUT", "/collections/g", R"({"vectors": {"size": 8, "distance": "Euclid"}})").status,
+        200);
+    const auto v = random_vectors(1000, kDim, 5);
+    ASSERT_EQ(s.call("PUT", "/collections/g/points", points_json(v, kDim, 0, 1000)).status, 200);
+    std::string body = "{\"searches\":[";
+    for (int i = 0; i < 1000; ++i) {
+        body += fmt::format("{}{{\"vector\":{},\"limit\":50,\"params\":{{\"search_list\":500}}}}",
+                            i ? "," : "", vector_json(&v[i * kDim], kDim));
+    }
+    body += "]}";
+    HttpReply slow;
+    std::thread t([&] { slow = s.call("POST", "/collections/g/points/search/batch", body); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    s.http->stop(30);
+    t.join();
+    EXPECT_EQ(slow.status, 200);
+    EXPECT_EQ(slow.headers["connection"], "close");
+    EXPECT_EQ(connect_loopback(s.port), -1);  // no longer accepting
+}
+
+}  // namespace
+}  // namespace strata::testing
