@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks (not part of the test run). Prints tables and writes raw results under
-# build/bench/. Usage: scripts/bench.sh [micro|gt|build|budget|search|collection|all]
+# build/bench/. Usage: scripts/bench.sh [micro|gt|build|budget|search|collection|serve|all]
 # (default all)
 #   micro:  ns per distance for every type, metric and ISA at d = 96..1536, and PQ ADC ns per
 #           code (Google Benchmark, median of 5 repetitions)
@@ -21,11 +21,18 @@
 #           rebuild (2 threads) of the same final set, search p50/p99 idle and during each phase,
 #           peak RSS; then 10 rounds of churn (insert 10%, delete 10%, consolidate) on 200K
 #           against a fresh build. Writes build/bench/collection-*.jsonl. About 25 minutes here.
+#   serve:  strata serve over loopback on strata gen 1M x 128 f32 (one collection, R=64, L=100,
+#           PQ 32 B, node cache 32 MiB, 2 workers): the library's own QPS (strata search on the
+#           same collection, 1 and 2 threads, L=50) against wrk at 1, 8 and 64 connections (20 s
+#           each, 3 runs, medians), 256 connections against a queue of 8 (503s, not timeouts),
+#           server RSS, and the recall monitor's gauge against the offline recall of the same
+#           2,000 answers (sampling 10%). Writes build/bench/serve-*.jsonl. About 15 minutes.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 what=${1:-all}
 if [[ $what == search ]]; then scripts/setup.sh --with-data --with-bench; else scripts/setup.sh; fi
+if [[ $what == serve || $what == all ]]; then scripts/setup.sh --with-bench; fi
 scripts/build.sh build
 out=build/bench
 mkdir -p "$out"
@@ -245,4 +252,93 @@ if [[ $what == search ]]; then
   # 5,000 queries; peers hnswlib (M=32, ef_construction 200) and FAISS IVF-PQ.
   search_sweep gen-1m "$data/base.fbin" "$data/query.fbin" "$data/gt100.ibin" \
     "$data/index-search" 64 10,20,30,50,100,200 32 5000 hnswlib faiss-ivfpq
+fi
+
+if [[ $what == serve || $what == all ]]; then
+  data=data/bench-1m
+  ensure_bench_1m_base "$data"
+  if [[ ! -s $data/gt10.ibin ]]; then
+    build/tools/strata gt --quiet --threads 2 --base "$data/base.fbin" \
+      --queries "$data/query.fbin" --k 10 --out "$data/gt10.ibin"
+  fi
+  sdata=$data/serve
+  col=$sdata/collections/bench/collection
+  if [[ ! -s $col/MANIFEST ]]; then
+    rm -rf "$sdata"
+    build/tools/strata ingest "$col" --data "$data/base.fbin" --metric l2 --R 64 --L 100 \
+      --pq-bytes 32 --quiet
+  fi
+  port=${STRATA_BENCH_PORT:-6390}
+  python3 bench/server/http_client.py bodies "$data/query.fbin" "$out/serve-bodies.txt" --L 50
+  serve_start() {  # flags...
+    build/tools/strata serve --data-dir "$sdata" --port "$port" --cache-mib 32 --workers 2 "$@" \
+      >"$out/serve.out" 2>"$out/serve.log" &
+    serve_pid=$!
+    for _ in $(seq 1 600); do
+      [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz") == 200 ]] && return
+      sleep 0.2
+    done
+    echo "server not ready" >&2; tail "$out/serve.log" >&2; exit 1
+  }
+  serve_stop() { kill -TERM "$serve_pid"; wait "$serve_pid" || true; }
+  rss_mib() { echo $(( $(awk '/VmRSS/ {print $2}' "/proc/$serve_pid/status") / 1024 )); }
+  : >"$out/serve-load.jsonl"
+  echo "## library: strata search on the same collection (L=50, cache 32 MiB, all 10,000 queries)"
+  for t in 1 2; do
+    for run in 1 2 3; do
+      build/tools/strata search --json --quiet --index "$col" --queries "$data/query.fbin" \
+        --gt "$data/gt10.ibin" --k 10 --L 50 --beamwidth 4 --threads "$t" --cache-mb 32 |
+        sed "s/^{/{\"run\": $run, /" | tee -a "$out/serve-load.jsonl"
+    done
+  done
+  echo "## recall monitor (10% sampled) vs offline recall of the same answers"
+  serve_start --recall-sample 0.1
+  python3 bench/server/http_client.py recall "$data/query.fbin" "$data/gt10.ibin" --port "$port" \
+    --L 50 --n 2000 | tee "$out/serve-recall.jsonl"
+  serve_stop
+  echo "## wrk over loopback (L=50, 20 s per point)"
+  serve_start
+  echo "{\"system\": \"server\", \"rss_mib_idle\": $(rss_mib)}" | tee -a "$out/serve-load.jsonl"
+  for c in 1 8 64; do
+    threads=$(( c == 1 ? 1 : 2 ))
+    for run in 1 2 3; do
+      STRATA_BODIES="$out/serve-bodies.txt" wrk -t "$threads" -c "$c" -d 20s --timeout 10s \
+        -s bench/server/search.lua "http://127.0.0.1:$port" | grep '^JSON ' | sed 's/^JSON //' |
+        sed "s/^{/{\"system\": \"wrk\", \"connections\": $c, \"run\": $run, \"rss_mib\": $(rss_mib), /" |
+        tee -a "$out/serve-load.jsonl"
+    done
+  done
+  serve_stop
+  echo "## overload: 256 connections against a queue of 8"
+  serve_start --queue 8
+  STRATA_BODIES="$out/serve-bodies.txt" wrk -t 2 -c 256 -d 20s --timeout 10s \
+    -s bench/server/search.lua "http://127.0.0.1:$port" | grep '^JSON ' | sed 's/^JSON //' |
+    sed "s/^{/{\"system\": \"wrk-overload\", \"connections\": 256, \"queue\": 8, \"rss_mib\": $(rss_mib), /" |
+    tee -a "$out/serve-load.jsonl"
+  serve_stop
+  python3 - "$out/serve-load.jsonl" <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+lib = {}
+for r in rows:
+    if r.get("system") == "strata-collection":
+        lib.setdefault(r["threads"], []).append(r["qps"])
+print("\n| client | QPS (median of 3) | p50 us | p99 us | non-2xx | vs library |")
+print("|---|---|---|---|---|---|")
+for t, q in sorted(lib.items()):
+    print(f"| library, {t} thread(s) | {statistics.median(q):.0f} | | | | 1.00 |")
+for c in (1, 8, 64):
+    rs = [r for r in rows if r.get("system") == "wrk" and r["connections"] == c]
+    if not rs:
+        continue
+    qps = statistics.median(r["qps"] for r in rs)
+    base = statistics.median(lib[1 if c == 1 else 2])
+    print(f"| wrk, {c} connection(s) | {qps:.0f} | {statistics.median(r['p50_us'] for r in rs):.0f} "
+          f"| {statistics.median(r['p99_us'] for r in rs):.0f} | {sum(r['non2xx'] for r in rs)} "
+          f"| {qps / base:.2f} |")
+for r in rows:
+    if r.get("system") == "wrk-overload":
+        print(f"| wrk, 256 connections, queue 8 | {r['qps']:.0f} ok+503 | {r['p50_us']} | "
+              f"{r['p99_us']} | {r['non2xx']} (503) | timeouts {r['timeouts']} |")
+PY
 fi

@@ -42,6 +42,9 @@ Status ServerOptions::validate() const {
     if (tls_cert.empty() != tls_key.empty()) {
         return Status::invalid_argument("TLS needs both --tls-cert and --tls-key");
     }
+    beast::error_code ec;
+    net::ip::make_address(host, ec);
+    if (ec) return Status::invalid_argument(fmt::format("--host '{}' is not an IP address", host));
     if (!(idle_timeout_s > 0) || !(request_timeout_s > 0)) {
         return Status::invalid_argument("timeouts must be positive");
     }
@@ -298,7 +301,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     void respond(Response r, bool keep_alive) {
         const double seconds = std::chrono::duration<double>(Clock::now() - start_).count();
         s_.metrics.request(r.endpoint, method_, r.status, seconds);
-        if (r.status >= 400 || seconds >= s_.opt.slow_request_s) {
+        // Probes polling /readyz during warm-up are not failures worth a line each.
+        if ((r.status >= 400 && r.endpoint != "readyz") || seconds >= s_.opt.slow_request_s) {
             const LogLevel level =
                 r.status >= 500 && r.status != 503 ? LogLevel::kWarn : LogLevel::kInfo;
             detail::log(level,
