@@ -2,7 +2,9 @@
 # The test command: installs what is missing, builds (Release with assertions), runs the whole
 # ctest suite, then an AddressSanitizer + UndefinedBehaviorSanitizer build of the unit tests and
 # a ThreadSanitizer build of the concurrent ones (the WAL's group commit, HNSW adds beside searches,
-# a collection's writers, deleters, searchers and background consolidation running together).
+# a collection's writers, deleters, searchers and background consolidation running together, and
+# the HTTP server's network threads, workers and recall monitor). The unit label includes the
+# malformed-request suite and a 15 s run of the request fuzzer, so both also run under ASan.
 # Exits non-zero on any failure. Usage: scripts/test.sh [--no-asan]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,11 +25,11 @@ if [[ "${1:-}" != "--no-asan" ]]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build-asan --output-on-failure -j 2 -L unit --timeout 900
   echo "== build (ThreadSanitizer: concurrent tests)"
-  STRATA_TARGETS="wal_test hnsw_test collection_test" scripts/build.sh build-tsan -DSTRATA_TSAN=ON -DSTRATA_WERROR=OFF \
+  STRATA_TARGETS="wal_test hnsw_test collection_test server_test" scripts/build.sh build-tsan -DSTRATA_TSAN=ON -DSTRATA_WERROR=OFF \
     -DSTRATA_BUILD_BENCH=OFF
   echo "== ctest (concurrent tests, ThreadSanitizer)"
   TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
     ctest --test-dir build-tsan --output-on-failure -j 2 \
-    -R '^(Wal|Hnsw)\.|^Collection\.Concurrent' --timeout 900
+    -R '^(Wal|Hnsw|Server)\.|^Collection\.Concurrent' --timeout 900
 fi
 echo "== all tests passed in $(( $(date +%s) - start )) s"

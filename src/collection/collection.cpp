@@ -598,14 +598,26 @@ Status Collection::exact_search(const void* queries, DType dtype, uint32_t dim, 
         return row_ids.size() == kBlock ? flush() : Status::ok();
     };
     if (gen && gen->live_count() > 0) {
+        // The node section in 1 MiB reads (whole sectors, so no node is cut).
         STRATA_ASSIGN_OR_RETURN(auto reader, disk::IndexReader::open(gen->dir()));
         const auto& layout = reader.layout();
-        std::vector<uint8_t> buf(layout.node_bytes + 64);
-        for (uint64_t i = 0; i < gen->nodes(); ++i) {
-            if (gen->dead(i)) continue;
-            STRATA_RETURN_IF_ERROR(reader.read_node(i, buf));
-            STRATA_RETURN_IF_ERROR(
-                add(gen->index().external_id(i), layout.view_node(buf.data()).vector));
+        const uint64_t stride = uint64_t{layout.sectors_per_node} * disk::kSectorBytes;
+        const uint64_t chunk = std::max<uint64_t>(1, (1u << 20) / stride) * stride;
+        const uint64_t section = layout.node_section_bytes();
+        std::vector<uint32_t> buf(chunk / 4);
+        for (uint64_t b = 0; b < section; b += chunk) {
+            const uint64_t len = std::min(chunk, section - b);
+            const uint64_t file_off = layout.node_section_offset_bytes + b;
+            STRATA_RETURN_IF_ERROR(disk::detail::pread_exact(reader.index_fd(), gen->dir(),
+                                                             buf.data(), len, file_off));
+            const auto [first, last] = layout.nodes_in_range(b, b + len);
+            for (uint64_t i = first; i < last && i < gen->nodes(); ++i) {
+                if (gen->dead(i)) continue;
+                const auto* node =
+                    reinterpret_cast<const uint8_t*>(buf.data()) + (layout.offset_of(i) - file_off);
+                STRATA_RETURN_IF_ERROR(
+                    add(gen->index().external_id(i), layout.view_node(node).vector));
+            }
         }
     }
     for (const auto& t : tiers) {

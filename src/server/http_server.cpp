@@ -39,6 +39,9 @@ Status ServerOptions::validate() const {
     if (max_body_bytes < 1024) return Status::invalid_argument("max body must be at least 1 KiB");
     if (max_header_bytes < 1024)
         return Status::invalid_argument("max header must be at least 1 KiB");
+    if (max_body_budget_bytes < max_body_bytes) {
+        return Status::invalid_argument("the request body budget must be at least the max body");
+    }
     if (tls_cert.empty() != tls_key.empty()) {
         return Status::invalid_argument("TLS needs both --tls-cert and --tls-key");
     }
@@ -131,6 +134,15 @@ struct HttpServer::Impl {
     std::vector<std::thread> threads;
     std::unique_ptr<WorkerPool> pool;
     std::atomic<int> in_flight{0};
+    std::atomic<uint64_t> body_bytes{0};  // request bodies being read or handled
+
+    bool reserve_body(uint64_t n) {
+        uint64_t cur = body_bytes.load();
+        do {
+            if (cur + n > opt.max_body_budget_bytes) return false;
+        } while (!body_bytes.compare_exchange_weak(cur, cur + n));
+        return true;
+    }
     std::atomic<uint32_t> connections{0};
     std::atomic<bool> stopping{false};
     bool stopped = false;
@@ -191,6 +203,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         s_.metrics.connection(+1);
     }
     ~Session() {
+        release_body();
         s_.metrics.connection(-1);
         s_.connections.fetch_sub(1);
     }
@@ -219,9 +232,39 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         parser_->header_limit(s_.opt.max_header_bytes);
         beast::get_lowest_layer(stream_).expires_after(
             timeout(served_ == 0 ? s_.opt.request_timeout_s : s_.opt.idle_timeout_s));
+        // The header first: the body is read only once its bytes fit the server-wide budget.
+        http::async_read_header(stream_, buffer_, *parser_,
+                                [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                                    self->on_header(ec);
+                                });
+    }
+
+    void on_header(beast::error_code ec) {
+        if (ec) return on_read(ec);
+        const auto length = parser_->content_length();
+        const uint64_t want = length ? *length : (parser_->chunked() ? s_.opt.max_body_bytes : 0);
+        if (want > 0 && !s_.reserve_body(want)) {
+            start_ = Clock::now();
+            s_.in_flight.fetch_add(1);
+            method_ = std::string(parser_->get().method_string());
+            target_ = std::string(parser_->get().target());
+            s_.metrics.rejected();
+            // The body stays unread: the connection cannot be reused.
+            return respond(error_response(503,
+                                          "server busy: request bodies in memory are at their "
+                                          "budget, retry later",
+                                          "busy"),
+                           false);
+        }
+        reserved_ = want;
         http::async_read(
             stream_, buffer_, *parser_,
-            [self = this->shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
+            [self = this->shared_from_this()](beast::error_code e, size_t) { self->on_read(e); });
+    }
+
+    void release_body() {
+        if (reserved_ > 0) s_.body_bytes.fetch_sub(reserved_);
+        reserved_ = 0;
     }
 
     void on_read(beast::error_code ec) {
@@ -267,7 +310,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         ++served_;
         Access access = Access::kFull;
         if (auto refusal = s_.authorize(*req, loopback_, access)) {
-            return respond(std::move(*refusal), refusal->status != 403 && keep_alive_);
+            const bool keep = refusal->status != 403 && keep_alive_;
+            return respond(std::move(*refusal), keep);
         }
         Request r{req->method_string(), req->target(), req->body(), access};
         if (req->method() == http::verb::get &&
@@ -326,6 +370,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
             stream_, *res_,
             [self = this->shared_from_this(), keep_alive](beast::error_code ec, size_t) {
                 self->res_.reset();
+                self->release_body();
                 self->s_.in_flight.fetch_sub(1);
                 if (ec || !keep_alive) return self->close();
                 self->read();
@@ -356,6 +401,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     std::string method_, target_;
     bool keep_alive_ = true;
     uint64_t served_ = 0;
+    uint64_t reserved_ = 0;  // bytes of body_bytes this connection holds
 };
 
 }  // namespace

@@ -21,6 +21,10 @@ struct ServerOptions {
     int workers = 0;       ///< request handler threads; 0 = hardware threads
     uint32_t queue = 256;  ///< requests waiting for a worker before 503
     uint64_t max_body_bytes = 64ull << 20;
+    /// All request bodies held at once (being read or handled), across connections: a request
+    /// whose Content-Length does not fit is answered 503 before its body is read. This bounds
+    /// the server's request memory whatever the number of clients.
+    uint64_t max_body_budget_bytes = 1ull << 30;
     uint32_t max_header_bytes = 16 << 10;
     uint32_t max_connections = 1024;
     double idle_timeout_s = 60;     ///< a keep-alive connection with no request is closed

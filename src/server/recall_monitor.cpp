@@ -1,6 +1,7 @@
 #include "server/recall_monitor.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <limits>
 #include <shared_mutex>
 #include <thread>
@@ -78,11 +79,19 @@ void RecallMonitor::loop() {
         }
         busy_ = true;
         lock.unlock();
+        const auto t0 = std::chrono::steady_clock::now();
         score(batch);
+        const auto spent = std::chrono::steady_clock::now() - t0;
         batch.clear();  // releases the entries outside the lock
         lock.lock();
+        last_pass_seconds_ = std::chrono::duration<double>(spent).count();
         busy_ = false;
         if (queue_.empty()) idle_cv_.notify_all();
+        if (options_.cpu_fraction < 1) {  // keep to the CPU share; stop wakes it
+            const auto rest = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                spent * (1.0 / std::max(options_.cpu_fraction, 0.01) - 1.0));
+            cv_.wait_for(lock, rest, [&] { return stop_; });
+        }
     }
 }
 
@@ -149,6 +158,9 @@ void RecallMonitor::write(std::string& out) const {
     out += fmt::format("strata_recall_monitor_fraction {}\n", options_.fraction);
     metric_header(out, "strata_recall_monitor_queue", "gauge", "Samples waiting to be scored.");
     out += fmt::format("strata_recall_monitor_queue {}\n", queue_.size());
+    metric_header(out, "strata_recall_monitor_pass_seconds", "gauge",
+                  "Duration of the monitor's last exact pass over a collection.");
+    out += fmt::format("strata_recall_monitor_pass_seconds {:.3f}\n", last_pass_seconds_);
     metric_header(out, "strata_recall_monitor_dropped_total", "counter",
                   "Samples dropped because the monitor's queue was full.");
     out += fmt::format("strata_recall_monitor_dropped_total {}\n", dropped_);

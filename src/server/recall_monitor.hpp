@@ -27,8 +27,11 @@ struct RecallMonitorOptions {
     uint32_t window = 1000;
     /// Samples waiting at most; more are dropped (and counted). Default 1024.
     size_t queue = 1024;
-    /// Samples scored by one pass over a collection. Default 64.
-    uint32_t batch = 64;
+    /// Samples scored by one pass over a collection. Default 128.
+    uint32_t batch = 128;
+    /// Share of one core the monitor may use: after a pass of t seconds it rests
+    /// t * (1 / cpu_fraction - 1) seconds (samples queue meanwhile). In (0, 1]. Default 0.2.
+    double cpu_fraction = 0.2;
 };
 
 class RecallMonitor {
@@ -74,6 +77,7 @@ class RecallMonitor {
     bool busy_ = false;
     bool stop_ = false;
     uint64_t dropped_ = 0, failed_ = 0;
+    double last_pass_seconds_ = 0;
     std::map<std::string, PerCollection> stats_;
     std::thread thread_;
 };

@@ -110,7 +110,20 @@ fi
 grep -q "cannot listen" "$work/err" || fail "busy port message: $(cat "$work/err")"
 stop
 
+# A config file sets flags (TOML): here the API key.
+printf '# strata serve\napi-key = "fromconfig"  # full access\nqueue = 32\nio_threads = 1\n' >"$work/serve.toml"
+start "$data" --config "$work/serve.toml"
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/collections")
+[[ "$code" == 401 ]] || fail "config api-key not applied: $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/collections" -H 'api-key: fromconfig')
+[[ "$code" == 200 ]] || fail "config api-key -> $code"
+grep -q "queue 32" "$work/log" || fail "config queue not applied"
+stop
+
 # Bad flags change nothing and say why.
+printf 'no-such-flag = 1\n' >"$work/bad.toml"
+if "$bin" serve --data-dir "$work/data4" --config "$work/bad.toml" 2>"$work/err"; then fail "bad config"; fi
+grep -q "bad.toml:1: 'no-such-flag' is not a flag" "$work/err" || fail "config message: $(cat "$work/err")"
 if "$bin" serve --data-dir "$work/data4" --tls-cert "$work/cert.pem" 2>"$work/err"; then fail "half TLS"; fi
 grep -q "both --tls-cert and --tls-key" "$work/err" || fail "TLS message: $(cat "$work/err")"
 if "$bin" serve --data-dir "$work/data4" --host not-an-ip 2>"$work/err"; then fail "bad host"; fi

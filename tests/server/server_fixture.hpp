@@ -39,6 +39,7 @@ struct TestServer {
         registry_options.collection.consolidate_at = 0;  // consolidations on request only
         registry_options.warmup_seconds = 5;
         monitor_options.fraction = 0;
+        monitor_options.cpu_fraction = 1;  // no rests: tests drain the monitor
     }
     ~TestServer() { stop(); }
 

@@ -330,5 +330,36 @@ TEST(Server, StopFinishesRequestsInFlight) {
     EXPECT_EQ(connect_loopback(s.port), -1);  // no longer accepting
 }
 
+// Request bodies share one memory budget: a body that does not fit is refused with 503
+// before it is read, and the budget frees when a request completes.
+TEST(Server, BodyBudgetAnswers503) {
+    TempDir dir;
+    TestServer s(dir.path().string());
+    s.options.max_body_bytes = 64 * 1024;
+    s.options.max_body_budget_bytes = 64 * 1024;
+    s.start();
+    ASSERT_EQ(
+        s.call("PUT", "/collections/b", R"({"vectors": {"size": 2, "distance": "Euclid"}})").status,
+        200);
+    const std::string body = R"({"vector": [1, 2], "limit": 1})";
+    const std::string padded = body + std::string(60000 - body.size(), ' ');
+    // A slow client holds 60,000 bytes of the budget: headers sent, body not yet.
+    const int slow = connect_loopback(s.port);
+    ASSERT_GE(slow, 0);
+    ASSERT_TRUE(send_all(slow,
+                         "POST /collections/b/points/search HTTP/1.1\r\nHost: x\r\n"
+                         "Connection: close\r\nContent-Length: 60000\r\n\r\n"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const std::string small = R"({"vector": [1, 2], "limit": 1})" + std::string(9000, ' ');
+    auto r = s.call("POST", "/collections/b/points/search", small);
+    EXPECT_EQ(r.status, 503) << r.body;
+    EXPECT_EQ(r.headers["retry-after"], "1");
+    EXPECT_EQ(s.call("GET", "/healthz").status, 200);  // no body: not refused
+    ASSERT_TRUE(send_all(slow, padded));
+    EXPECT_EQ(parse_reply(read_until_close(slow, 10000)).status, 200);
+    ::close(slow);
+    EXPECT_EQ(s.call("POST", "/collections/b/points/search", small).status, 200);
+}
+
 }  // namespace
 }  // namespace strata::testing
