@@ -3,7 +3,9 @@
 #include <lmdb.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <mutex>
 
 #include <fmt/format.h>
 
@@ -36,8 +38,10 @@ Result<std::unique_ptr<PayloadStore>> PayloadStore::open(const std::string& dir)
     std::unique_ptr<PayloadStore> s(new PayloadStore());
     s->dir_ = dir;
     if (int rc = mdb_env_create(&s->env_); rc != 0) return lmdb_error(dir, rc);
-    // Address space only: the file grows with the data.
-    if (int rc = mdb_env_set_mapsize(s->env_, size_t{1} << 40); rc != 0) return lmdb_error(dir, rc);
+    struct stat st {};
+    const size_t existing = ::stat((dir + "/data.mdb").c_str(), &st) == 0 ? size_t(st.st_size) : 0;
+    s->map_size_ = std::max<size_t>(size_t{64} << 20, 2 * existing);
+    if (int rc = mdb_env_set_mapsize(s->env_, s->map_size_); rc != 0) return lmdb_error(dir, rc);
     if (int rc = mdb_env_set_maxreaders(s->env_, 1024); rc != 0) return lmdb_error(dir, rc);
     if (int rc = mdb_env_open(s->env_, dir.c_str(), MDB_NOTLS, 0644); rc != 0) {
         return lmdb_error(fmt::format("cannot open the payload store {}", dir), rc);
@@ -57,38 +61,40 @@ PayloadStore::~PayloadStore() {
     if (env_) mdb_env_close(env_);
 }
 
-Status PayloadStore::write(const uint64_t* ids, const std::string_view* payloads, uint64_t n) {
+int PayloadStore::write_txn(const uint64_t* ids, const std::string_view* payloads, uint64_t n) {
+    std::shared_lock<std::shared_mutex> lock(resize_mu_);
     Txn txn;
-    if (int rc = mdb_txn_begin(env_, nullptr, 0, &txn.t); rc != 0) return lmdb_error(dir_, rc);
+    if (int rc = mdb_txn_begin(env_, nullptr, 0, &txn.t); rc != 0) return rc;
     for (uint64_t i = 0; i < n; ++i) {
         uint64_t id = ids[i];
         MDB_val key{sizeof id, &id};
-        if (payloads[i].empty()) {
+        if (payloads == nullptr || payloads[i].empty()) {
             const int rc = mdb_del(txn.t, dbi_, &key, nullptr);
-            if (rc != 0 && rc != MDB_NOTFOUND) return lmdb_error(dir_, rc);
+            if (rc != 0 && rc != MDB_NOTFOUND) return rc;
         } else {
             MDB_val val{payloads[i].size(), const_cast<char*>(payloads[i].data())};
-            if (int rc = mdb_put(txn.t, dbi_, &key, &val, 0); rc != 0) return lmdb_error(dir_, rc);
+            if (int rc = mdb_put(txn.t, dbi_, &key, &val, 0); rc != 0) return rc;
         }
     }
-    if (int rc = txn.commit(); rc != 0) return lmdb_error(dir_, rc);
-    return Status::ok();
+    return txn.commit();
 }
 
-Status PayloadStore::remove(const uint64_t* ids, uint64_t n) {
-    Txn txn;
-    if (int rc = mdb_txn_begin(env_, nullptr, 0, &txn.t); rc != 0) return lmdb_error(dir_, rc);
-    for (uint64_t i = 0; i < n; ++i) {
-        uint64_t id = ids[i];
-        MDB_val key{sizeof id, &id};
-        const int rc = mdb_del(txn.t, dbi_, &key, nullptr);
-        if (rc != 0 && rc != MDB_NOTFOUND) return lmdb_error(dir_, rc);
+Status PayloadStore::write(const uint64_t* ids, const std::string_view* payloads, uint64_t n) {
+    for (;;) {
+        const int rc = write_txn(ids, payloads, n);
+        if (rc == 0) return Status::ok();
+        if (rc != MDB_MAP_FULL) return lmdb_error(dir_, rc);
+        std::unique_lock<std::shared_mutex> lock(resize_mu_);  // no transaction is open now
+        if (map_size_ >= (size_t{1} << 40)) return lmdb_error(dir_, rc);
+        map_size_ *= 2;
+        if (int r = mdb_env_set_mapsize(env_, map_size_); r != 0) return lmdb_error(dir_, r);
     }
-    if (int rc = txn.commit(); rc != 0) return lmdb_error(dir_, rc);
-    return Status::ok();
 }
+
+Status PayloadStore::remove(const uint64_t* ids, uint64_t n) { return write(ids, nullptr, n); }
 
 Result<bool> PayloadStore::get(uint64_t id, std::string& out) const {
+    std::shared_lock<std::shared_mutex> lock(resize_mu_);
     Txn txn;
     if (int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn.t); rc != 0) {
         return lmdb_error(dir_, rc);
@@ -103,6 +109,7 @@ Result<bool> PayloadStore::get(uint64_t id, std::string& out) const {
 }
 
 uint64_t PayloadStore::count() const {
+    std::shared_lock<std::shared_mutex> lock(resize_mu_);
     Txn txn;
     if (mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn.t) != 0) return 0;
     MDB_stat st{};
@@ -111,6 +118,7 @@ uint64_t PayloadStore::count() const {
 }
 
 Status PayloadStore::copy_to(const std::string& dir) const {
+    std::shared_lock<std::shared_mutex> lock(resize_mu_);
     if (int rc = mdb_env_copy2(env_, dir.c_str(), MDB_CP_COMPACT); rc != 0) {
         return lmdb_error(fmt::format("cannot copy the payload store to {}", dir), rc);
     }

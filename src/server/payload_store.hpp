@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 
@@ -22,7 +23,8 @@ class PayloadStore {
     PayloadStore& operator=(const PayloadStore&) = delete;
 
     /// In one durable transaction: for each of `n` ids, stores payloads[i] (minified JSON
-    /// object), or removes the id's payload when payloads[i] is empty.
+    /// object), or removes the id's payload when payloads[i] is empty (all of them when
+    /// `payloads` is null). Grows the map as needed.
     Status write(const uint64_t* ids, const std::string_view* payloads, uint64_t n);
     /// Removes the payloads of `n` ids (absent ids are ignored), durably.
     Status remove(const uint64_t* ids, uint64_t n);
@@ -35,7 +37,14 @@ class PayloadStore {
 
   private:
     PayloadStore() = default;
+    // One write transaction; MDB_MAP_FULL is returned as is (write() grows the map and retries).
+    int write_txn(const uint64_t* ids, const std::string_view* payloads, uint64_t n);
     MDB_env* env_ = nullptr;
+    // The map grows (doubling from 64 MiB, never reserving more address space than needed:
+    // a collection must not cost a terabyte of it) only with no transaction open: every
+    // transaction holds this shared, a resize exclusively.
+    mutable std::shared_mutex resize_mu_;
+    size_t map_size_ = 0;
     unsigned int dbi_ = 0;
     std::string dir_;
 };

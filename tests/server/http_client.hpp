@@ -90,7 +90,7 @@ inline HttpReply parse_reply(const std::string& raw) {
 }
 
 /// Sends raw bytes and returns the first response (status 0 when none came).
-inline HttpReply raw_request(uint16_t port, const std::string& bytes, int timeout_ms = 10000) {
+inline HttpReply raw_request(uint16_t port, const std::string& bytes, int timeout_ms = 120000) {
     const int fd = connect_loopback(port);
     if (fd < 0) return {};
     send_all(fd, bytes);

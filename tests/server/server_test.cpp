@@ -205,6 +205,7 @@ TEST(Server, MetricsAndRecallMonitor) {
     distance::MatrixView qv{q.data(), nq, dim, DType::kF32, 0};
     distance::ExactKnnOptions eo;
     eo.k = k;
+    eo.threads = 1;  // no TBB workers: ThreadSanitizer cannot see into TBB
     std::vector<uint32_t> truth(nq * k);
     std::vector<float> tdist(nq * k);
     ASSERT_TRUE(distance::exact_knn(base, qv, eo, truth.data(), tdist.data()).is_ok());
