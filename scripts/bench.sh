@@ -265,6 +265,7 @@ if [[ $what == serve || $what == all ]]; then
   col=$sdata/collections/bench/collection
   if [[ ! -s $col/MANIFEST ]]; then
     rm -rf "$sdata"
+    mkdir -p "$(dirname "$col")"
     build/tools/strata ingest "$col" --data "$data/base.fbin" --metric l2 --R 64 --L 100 \
       --pq-bytes 32 --quiet
   fi

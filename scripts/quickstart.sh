@@ -41,6 +41,7 @@ port=${PORT:-6333}
 server_dir=$dir/server
 echo "== load the vectors into collection 'quickstart' (offline builder) and serve it on port $port"
 rm -rf "$server_dir"
+mkdir -p "$server_dir/collections/quickstart"
 "$strata" ingest "$server_dir/collections/quickstart/collection" --data "$dir/base.fbin" --metric l2 \
   --quiet
 "$strata" serve --data-dir "$server_dir" --port "$port" >"$dir/serve.out" 2>"$dir/serve.log" &

@@ -414,7 +414,7 @@ struct Api::Handlers {
             .field("distance", distance_name(p.metric));
         w.field("datatype", datatype_name(p.dtype)).end_object();
         w.key("index").begin_object().field("R", p.degree_max).field("L", p.list_size);
-        w.field("alpha", static_cast<double>(p.alpha)).field("pq_bytes", p.pq_bytes).end_object();
+        w.field("alpha", p.alpha).field("pq_bytes", p.pq_bytes).end_object();
         w.end_object();
         w.key("tiers").begin_object();
         w.field("generation", s.generation).field("generation_points", s.generation_nodes);
