@@ -1,9 +1,12 @@
 // strata gen: deterministic synthetic data sets (base and optional queries).
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "commands.hpp"
 #include "core/progress.hpp"
 #include "io/file_util.hpp"
+#include "io/labels.hpp"
 #include "io/synthetic.hpp"
 
 namespace strata::tools {
@@ -21,6 +24,9 @@ struct GenArgs {
     uint64_t queries = 0;
     std::string queries_out;
     int threads = 0;
+    uint32_t labels = 0;
+    double label_zipf = 1.0;
+    std::string labels_out;
 };
 
 std::string record_json(const GenArgs& a, const io::SyntheticGenerator& g, uint64_t rows,
@@ -36,6 +42,10 @@ std::string record_json(const GenArgs& a, const io::SyntheticGenerator& g, uint6
 int run_gen(const GenArgs& a, GlobalFlags& global) {
     auto dtype = parse_dtype(a.dtype);
     if (!dtype.is_ok()) return fail("gen", dtype.status());
+    if ((a.labels > 0) != !a.labels_out.empty()) {
+        return fail("gen",
+                    Status::invalid_argument("--labels N and --labels-out FILE go together"));
+    }
     if (a.queries > 0 && a.queries_out.empty()) {
         return fail("gen", Status::invalid_argument("--queries needs --queries-out FILE"));
     }
@@ -71,6 +81,20 @@ int run_gen(const GenArgs& a, GlobalFlags& global) {
             fmt::print(stderr, "wrote {} ({} rows; parameters in {}.json)\n", o.path, o.rows,
                        o.path);
     }
+    if (a.labels > 0) {
+        auto l = io::zipf_labels(a.n, a.labels, a.label_zipf, a.seed);
+        if (!l.is_ok()) return fail("gen", l.status());
+        if (Status st = io::write_labels(a.labels_out, *l); !st.is_ok()) return fail("gen", st);
+        if (!global.quiet) {
+            const auto counts = l->counts();
+            const uint64_t top =
+                counts.empty() ? 0 : *std::max_element(counts.begin(), counts.end());
+            fmt::print(
+                stderr,
+                "wrote {} ({} rows, {} labels used of {}, Zipf {}, most frequent on {} rows)\n",
+                a.labels_out, a.n, l->label_count(), a.labels, a.label_zipf, top);
+        }
+    }
     return 0;
 }
 
@@ -102,6 +126,11 @@ void register_gen(CLI::App& app, GlobalFlags& global, int& exit_code) {
     cmd->add_option("--queries", args->queries, "Number of query vectors to generate");
     cmd->add_option("--queries-out", args->queries_out, "Output file for the queries");
     cmd->add_option("--threads", args->threads, "Worker threads (0 = all cores)");
+    cmd->add_option("--labels", args->labels,
+                    "Also write one label per base row, drawn from this many labels (L0, L1, ...) "
+                    "with Zipf frequencies (for filtered search)");
+    cmd->add_option("--label-zipf", args->label_zipf, "Zipf exponent of the label frequencies");
+    cmd->add_option("--labels-out", args->labels_out, "Labels file (line i: the label of row i)");
     cmd->add_flag("--quiet", global.quiet, "No progress output");
     cmd->callback([args, &global, &exit_code] { exit_code = run_gen(*args, global); });
 }

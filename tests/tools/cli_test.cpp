@@ -112,6 +112,74 @@ TEST(Cli, GenThenGtMatchesNaiveScan) {
     EXPECT_TRUE(contains(r.output, "30 queries x k = 10")) << r.output;
 }
 
+// strata gt with labels: the exact nearest among the rows passing the filter, padded when fewer
+// than k pass.
+TEST(Cli, FilteredGroundTruth) {
+    testing::TempDir dir;
+    const std::string base = dir.file("base.fbin"), query = dir.file("query.fbin");
+    ASSERT_EQ(run("gen --quiet --n 2000 --dim 8 --seed 3 --out " + base + " --queries 20 " +
+                  "--queries-out " + query)
+                  .code,
+              0);
+    std::string labels, qlabels;
+    for (int i = 0; i < 2000; ++i)
+        labels += std::string(i % 2 ? "odd" : "even") + (i % 100 == 0 ? ",rare\n" : "\n");
+    for (int q = 0; q < 20; ++q) qlabels += q % 2 ? "odd\n" : "rare\n";
+    testing::write_bytes(dir.file("labels.txt"), labels);
+    testing::write_bytes(dir.file("qlabels.txt"), qlabels);
+    const std::string common = "gt --quiet --base " + base + " --queries " + query +
+                               " --k 30 --labels " + dir.file("labels.txt");
+    CmdResult r =
+        run(common + " --out " + dir.file("even.ibin") +
+            " --filter '{\"must\": [{\"key\": \"label\", \"match\": {\"value\": \"even\"}}]}'");
+    ASSERT_EQ(r.code, 0) << r.output;
+    r = run(common + " --out " + dir.file("q.ibin") + " --query-labels " + dir.file("qlabels.txt"));
+    ASSERT_EQ(r.code, 0) << r.output;
+    auto b = io::Dataset::open(base);
+    auto q = io::Dataset::open(query);
+    auto even = io::read_ground_truth(dir.file("even.ibin"));
+    auto ql = io::read_ground_truth(dir.file("q.ibin"));
+    ASSERT_TRUE(b.is_ok() && q.is_ok() && even.is_ok() && ql.is_ok());
+    auto nearest = [&](uint32_t qi, auto pass) {
+        std::vector<std::pair<double, uint32_t>> all;
+        for (uint32_t i = 0; i < 2000; ++i) {
+            if (!pass(i)) continue;
+            double d = 0;
+            for (uint32_t j = 0; j < 8; ++j) {
+                const double diff = double{q->row_as<float>(qi)[j]} - b->row_as<float>(i)[j];
+                d += diff * diff;
+            }
+            all.emplace_back(d, i);
+        }
+        std::sort(all.begin(), all.end());
+        return all;
+    };
+    for (uint32_t qi = 0; qi < 20; ++qi) {
+        const auto want = nearest(qi, [](uint32_t i) { return i % 2 == 0; });
+        for (uint32_t j = 0; j < 30; ++j)
+            EXPECT_EQ(even->row(qi)[j], want[j].second) << qi << " " << j;
+        // Odd queries ask for "odd" (1,000 rows); even ones for "rare" (20 rows: 10 padded).
+        const auto want_q =
+            nearest(qi, [&](uint32_t i) { return qi % 2 ? i % 2 == 1 : i % 100 == 0; });
+        for (uint32_t j = 0; j < 30; ++j) {
+            if (j < want_q.size()) {
+                EXPECT_EQ(ql->row(qi)[j], want_q[j].second) << qi << " " << j;
+            } else {
+                EXPECT_EQ(ql->row(qi)[j], UINT32_MAX);
+                EXPECT_TRUE(std::isinf(ql->distances[qi * 30 + j]));
+            }
+        }
+    }
+    r = run(common + " --out " + dir.file("x.ibin"));
+    EXPECT_NE(r.code, 0);
+    EXPECT_TRUE(contains(r.output, "needs --labels and one of --filter or --query-labels"))
+        << r.output;
+    r = run(common + " --out " + dir.file("x.ibin") +
+            " --filter '{\"must\": [{\"key\": \"price\"}]}'");
+    EXPECT_NE(r.code, 0);
+    EXPECT_TRUE(contains(r.output, "only 'label' is filterable")) << r.output;
+}
+
 TEST(Cli, BadInputGivesClearErrors) {
     testing::TempDir dir;
     const std::string base = dir.file("base.fbin"), q16 = dir.file("q16.fbin");

@@ -1,0 +1,129 @@
+#include "search/filter.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+namespace strata::search {
+namespace {
+
+bool clause_hits(const std::vector<uint32_t>& clause, std::span<const uint32_t> row) {
+    // Both sorted: a merge walk.
+    auto a = clause.begin();
+    auto b = row.begin();
+    while (a != clause.end() && b != row.end()) {
+        if (*a == *b) return true;
+        if (*a < *b) {
+            ++a;
+        } else {
+            ++b;
+        }
+    }
+    return false;
+}
+
+Status bad(std::string m) { return Status::invalid_argument(std::move(m)); }
+
+}  // namespace
+
+bool LabelFilter::matches(std::span<const uint32_t> row) const {
+    for (const auto& c : must) {
+        if (!clause_hits(c, row)) return false;
+    }
+    for (const auto& c : must_not) {
+        if (clause_hits(c, row)) return false;
+    }
+    if (should.empty()) return true;
+    for (const auto& c : should) {
+        if (clause_hits(c, row)) return true;
+    }
+    return false;
+}
+
+Result<LabelFilter> parse_label_filter(std::string_view json,
+                                       const std::function<uint32_t(std::string_view)>& resolve) {
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    const simdjson::padded_string padded(json);
+    if (auto err = parser.parse(padded).get(doc); err) {
+        return bad(fmt::format("filter: invalid JSON: {}", simdjson::error_message(err)));
+    }
+    simdjson::dom::object top;
+    if (doc.get_object().get(top)) return bad("filter must be an object");
+    LabelFilter f;
+    for (auto [part, value] : top) {
+        std::vector<std::vector<uint32_t>>* into = nullptr;
+        if (part == "must") {
+            into = &f.must;
+        } else if (part == "should") {
+            into = &f.should;
+        } else if (part == "must_not") {
+            into = &f.must_not;
+        } else {
+            return bad(fmt::format("filter: unknown part '{}' (must, should or must_not)", part));
+        }
+        simdjson::dom::array conds;
+        if (value.get_array().get(conds))
+            return bad(fmt::format("filter.{} must be an array", part));
+        size_t i = 0;
+        for (simdjson::dom::element cond : conds) {
+            const std::string where = fmt::format("filter.{}[{}]", part, i++);
+            simdjson::dom::object c;
+            if (cond.get_object().get(c)) return bad(where + " must be an object");
+            std::string_view key;
+            simdjson::dom::object match;
+            bool has_match = false;
+            for (auto [k, v] : c) {
+                if (k == "key") {
+                    if (v.get_string().get(key)) return bad(where + ".key must be a string");
+                } else if (k == "match") {
+                    if (v.get_object().get(match)) return bad(where + ".match must be an object");
+                    has_match = true;
+                } else if (k == "range") {
+                    return bad(where +
+                               ": range conditions need numeric attributes, not supported yet");
+                } else {
+                    return bad(fmt::format("{}: unknown field '{}'", where, k));
+                }
+            }
+            if (key != "label") {
+                return bad(
+                    fmt::format("{}.key '{}': only 'label' is filterable so far", where, key));
+            }
+            if (!has_match)
+                return bad(where + " needs a match: {\"value\": ...} or {\"any\": [...]}");
+            if (match.size() != 1) return bad(where + ".match needs exactly one of value or any");
+            std::vector<uint32_t> clause;
+            auto add = [&](simdjson::dom::element x, const std::string& w) -> Status {
+                std::string_view name;
+                if (x.get_string().get(name)) return bad(w + " must be a label name (a string)");
+                clause.push_back(resolve(name));
+                return Status::ok();
+            };
+            for (auto [k, v] : match) {
+                if (k == "value") {
+                    STRATA_RETURN_IF_ERROR(add(v, where + ".match.value"));
+                } else if (k == "any") {
+                    simdjson::dom::array any;
+                    if (v.get_array().get(any) || any.size() == 0) {
+                        return bad(where + ".match.any must be a non-empty array");
+                    }
+                    size_t j = 0;
+                    for (auto x : any) {
+                        STRATA_RETURN_IF_ERROR(add(x, fmt::format("{}.match.any[{}]", where, j++)));
+                    }
+                } else {
+                    return bad(
+                        fmt::format("{}.match: unknown field '{}' (value or any)", where, k));
+                }
+            }
+            std::sort(clause.begin(), clause.end());
+            clause.erase(std::unique(clause.begin(), clause.end()), clause.end());
+            into->push_back(std::move(clause));
+        }
+    }
+    return f;
+}
+
+}  // namespace strata::search

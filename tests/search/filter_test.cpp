@@ -1,0 +1,78 @@
+// Label filters: Qdrant-style JSON parsed into clauses, matched against a row's labels.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "search/filter.hpp"
+
+namespace strata::search {
+namespace {
+
+const std::map<std::string, uint32_t, std::less<>> kIds = {{"a", 0}, {"b", 1}, {"c", 2}, {"d", 3}};
+
+uint32_t resolve(std::string_view name) {
+    auto it = kIds.find(name);
+    return it == kIds.end() ? LabelFilter::kUnknown : it->second;
+}
+
+LabelFilter parse(const std::string& json) {
+    auto f = parse_label_filter(json, resolve);
+    EXPECT_TRUE(f.is_ok()) << f.status().to_string();
+    return f.is_ok() ? *f : LabelFilter{};
+}
+
+bool matches(const LabelFilter& f, std::vector<uint32_t> row) { return f.matches(row); }
+
+TEST(LabelFilter, MustShouldMustNot) {
+    const auto f = parse(R"({"must": [{"key": "label", "match": {"value": "a"}},
+                                      {"key": "label", "match": {"any": ["b", "c"]}}],
+                             "must_not": [{"key": "label", "match": {"value": "d"}}]})");
+    EXPECT_TRUE(matches(f, {0, 1}));
+    EXPECT_TRUE(matches(f, {0, 2}));
+    EXPECT_FALSE(matches(f, {0}));        // no b or c
+    EXPECT_FALSE(matches(f, {1, 2}));     // no a
+    EXPECT_FALSE(matches(f, {0, 1, 3}));  // d excluded
+    const auto s = parse(R"({"should": [{"key": "label", "match": {"value": "c"}},
+                                        {"key": "label", "match": {"value": "d"}}]})");
+    EXPECT_TRUE(matches(s, {3}));
+    EXPECT_FALSE(matches(s, {0, 1}));
+    EXPECT_TRUE(parse("{}").empty());
+    EXPECT_TRUE(matches(parse("{}"), {}));
+}
+
+TEST(LabelFilter, UnknownLabelsMatchNothing) {
+    EXPECT_FALSE(
+        matches(parse(R"({"must": [{"key": "label", "match": {"value": "zzz"}}]})"), {0, 1, 2, 3}));
+    EXPECT_TRUE(
+        matches(parse(R"({"must_not": [{"key": "label", "match": {"value": "zzz"}}]})"), {0}));
+    EXPECT_TRUE(
+        matches(parse(R"({"must": [{"key": "label", "match": {"any": ["zzz", "b"]}}]})"), {1}));
+}
+
+TEST(LabelFilter, BadFiltersNameThePart) {
+    const std::pair<const char*, const char*> cases[] = {
+        {"[1]", "filter must be an object"},
+        {"{\"must\": 3}", "filter.must must be an array"},
+        {"{\"maybe\": []}", "unknown part 'maybe'"},
+        {R"({"must": [{"key": "price", "match": {"value": "a"}}]})", "only 'label' is filterable"},
+        {R"({"must": [{"key": "label", "range": {"lt": 5}}]})", "range conditions"},
+        {R"({"must": [{"key": "label", "match": {"value": 5}}]})",
+         "filter.must[0].match.value must be a label name"},
+        {R"({"must": [{"key": "label", "match": {"any": []}}]})", "non-empty array"},
+        {R"({"must": [{"key": "label", "match": {"value": "a", "any": ["b"]}}]})",
+         "exactly one of"},
+        {R"({"must": [{"key": "label", "match": {"text": "a"}}]})", "unknown field 'text'"},
+        {R"({"must": [{"key": "label"}], "x": 1})", "needs a match"},
+        {"{\"must\": [", "invalid JSON"},
+    };
+    for (const auto& [json, want] : cases) {
+        auto f = parse_label_filter(json, resolve);
+        ASSERT_FALSE(f.is_ok()) << json;
+        EXPECT_EQ(f.status().code(), StatusCode::kInvalidArgument) << json;
+        EXPECT_NE(f.status().message().find(want), std::string::npos)
+            << json << ": " << f.status().message();
+    }
+}
+
+}  // namespace
+}  // namespace strata::search
