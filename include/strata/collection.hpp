@@ -129,7 +129,8 @@ class Collection {
     /// Writes `n` vectors (rows of dim elements of `dtype`: the collection's, or f32 holding
     /// integral values for u8/i8) under ids `ids`; an existing id is replaced. All or nothing:
     /// InvalidArgument naming the row for a wrong dtype, NaN/Inf, an out-of-range integer, a
-    /// zero vector under cosine, or an id repeated in the batch. Durable on return under
+    /// zero vector under cosine, an id repeated in the batch, or id UINT64_MAX (reserved: it pads
+    /// short search results). Durable on return under
     /// Sync::kAlways. Thread-safe.
     Status upsert(const uint64_t* ids, uint64_t n, const void* vectors, DType dtype);
     /// Deletes `n` ids (absent ids are ignored). Durable on return under kAlways. Thread-safe.

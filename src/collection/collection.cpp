@@ -383,6 +383,12 @@ Result<std::unique_ptr<Collection>> Collection::open(const std::string& dir,
 Status Collection::upsert(const uint64_t* ids, uint64_t n, const void* vectors, DType dtype) {
     Impl& m = *impl_;
     if (n == 0) return Status::ok();
+    for (uint64_t i = 0; i < n; ++i) {
+        if (ids[i] == std::numeric_limits<uint64_t>::max()) {  // marks "no result" in searches
+            return Status::invalid_argument(
+                fmt::format("row {}: id 18446744073709551615 is reserved", i));
+        }
+    }
     if (n > collection::Wal::kMaxPayloadBytes / (8 + m.row_bytes)) {
         return Status::invalid_argument(
             fmt::format("batch of {} rows is too large for one log record", n));
@@ -690,8 +696,11 @@ Status Collection::snapshot(const std::string& dest) const {
         if (::mkdir(dst.c_str(), 0755) != 0) {
             return fail(Status::io_error(fmt::format("cannot create {}", dst), errno));
         }
-        for (const auto& e : fs::directory_iterator(src, ec)) {
-            if (!e.is_regular_file()) {
+        for (auto it = fs::directory_iterator(src, ec); !ec && it != fs::end(it);
+             it.increment(ec)) {
+            const fs::directory_entry& e = *it;
+            std::error_code fec;
+            if (!e.is_regular_file(fec)) {
                 return fail(Status::corruption(
                     fmt::format("{}: unexpected entry {}", src, e.path().filename().string())));
             }
@@ -711,8 +720,9 @@ Status Collection::snapshot(const std::string& dest) const {
         return fail(Status::io_error(fmt::format("cannot create {}", wal_dst), errno));
     }
     std::vector<std::string> segments;
-    for (const auto& e : fs::directory_iterator(disk::detail::join(m.dir, "wal"), ec)) {
-        segments.push_back(e.path().filename().string());
+    for (auto it = fs::directory_iterator(disk::detail::join(m.dir, "wal"), ec);
+         !ec && it != fs::end(it); it.increment(ec)) {
+        segments.push_back(it->path().filename().string());
     }
     if (ec) return fail(Status::io_error(fmt::format("cannot list {}/wal", m.dir), ec.value()));
     std::sort(segments.begin(), segments.end());

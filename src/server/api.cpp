@@ -89,6 +89,15 @@ Result<uint64_t> as_u64(element el, std::string_view field) {
     return v;
 }
 
+// A point id: any u64 but the one reserved for "no result".
+Result<uint64_t> as_id(element el, std::string_view field) {
+    STRATA_ASSIGN_OR_RETURN(uint64_t v, as_u64(el, field));
+    if (v == std::numeric_limits<uint64_t>::max()) {
+        return bad(fmt::format("{}: id 18446744073709551615 is reserved", field));
+    }
+    return v;
+}
+
 Result<uint32_t> as_u32_in(element el, std::string_view field, uint32_t lo, uint32_t hi) {
     STRATA_ASSIGN_OR_RETURN(uint64_t v, as_u64(el, field));
     if (v < lo || v > hi)
@@ -121,7 +130,7 @@ Status read_ids(element el, std::string_view field, uint32_t max, std::vector<ui
     }
     size_t i = 0;
     for (element x : a) {
-        STRATA_ASSIGN_OR_RETURN(uint64_t id, as_u64(x, fmt::format("{}[{}]", field, i++)));
+        STRATA_ASSIGN_OR_RETURN(uint64_t id, as_id(x, fmt::format("{}[{}]", field, i++)));
         out.push_back(id);
     }
     return Status::ok();
@@ -436,6 +445,7 @@ struct Api::Handlers {
 
     Response drop(std::string_view name) {
         if (Status s = api.registry_.drop(name); !s.is_ok()) return from_status(s);
+        if (api.monitor_) api.monitor_->forget(std::string(name));
         return ok_response("true", start);
     }
 
@@ -471,7 +481,7 @@ struct Api::Handlers {
                     STRATA_ASSIGN_OR_RETURN(object po, as_object(pt, f));
                     STRATA_RETURN_IF_ERROR(only_keys(po, f, {"id", "vector", "payload"}));
                     if (!present(po, "id")) return bad(f + ".id is required");
-                    STRATA_ASSIGN_OR_RETURN(uint64_t id, as_u64(member(po, "id"), f + ".id"));
+                    STRATA_ASSIGN_OR_RETURN(uint64_t id, as_id(member(po, "id"), f + ".id"));
                     ids.push_back(id);
                     if (!present(po, "vector")) return bad(f + ".vector is required");
                     STRATA_RETURN_IF_ERROR(
@@ -813,6 +823,7 @@ struct Api::Handlers {
         if (Status s = api.registry_.recover(name, std::string(*location)); !s.is_ok()) {
             return from_status(s);
         }
+        if (api.monitor_) api.monitor_->forget(std::string(name));
         return ok_response("true", start);
     }
 
@@ -879,6 +890,17 @@ Response Api::handle(const Request& req) {
         }
         return p;
     }();
+    // A large body grows the parser to its size; give the memory back after such a request.
+    struct Shrink {
+        simdjson::dom::parser& p;
+        size_t depth;
+        ~Shrink() {
+            if (p.capacity() > (size_t{4} << 20) &&
+                p.allocate(1 << 16, depth) != simdjson::SUCCESS) {
+                STRATA_LOG_WARN("cannot shrink a JSON parser");
+            }
+        }
+    } shrink{parser, limits_.max_json_depth};
     Handlers h{*this, Clock::now(), parser, simdjson::padded_string()};
     const auto parts = split_path(req.target);
     const std::string_view m = req.method;

@@ -39,8 +39,9 @@ Status ServerOptions::validate() const {
     if (max_body_bytes < 1024) return Status::invalid_argument("max body must be at least 1 KiB");
     if (max_header_bytes < 1024)
         return Status::invalid_argument("max header must be at least 1 KiB");
-    if (max_body_budget_bytes < max_body_bytes) {
-        return Status::invalid_argument("the request body budget must be at least the max body");
+    if (max_body_budget_bytes / 4 < max_body_bytes) {
+        return Status::invalid_argument(
+            "the request body budget must hold four times the largest body");
     }
     if (tls_cert.empty() != tls_key.empty()) {
         return Status::invalid_argument("TLS needs both --tls-cert and --tls-key");
@@ -63,7 +64,7 @@ class WorkerPool {
         : capacity_(capacity), metrics_(metrics) {
         for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
     }
-    ~WorkerPool() { stop(); }
+    ~WorkerPool() { stop(true); }
     bool try_submit(std::function<void()> fn) {
         {
             std::lock_guard<std::mutex> lock(mu_);
@@ -74,11 +75,14 @@ class WorkerPool {
         cv_.notify_one();
         return true;
     }
-    void stop() {
+    /// Ends the threads once the queue is drained, or at once dropping it (`drop_queued`).
+    void stop(bool drop_queued) {
+        std::deque<std::function<void()>> dropped;  // destroyed outside the lock
         {
             std::lock_guard<std::mutex> lock(mu_);
             if (stop_) return;
             stop_ = true;
+            if (drop_queued) dropped.swap(queue_);
         }
         cv_.notify_all();
         for (auto& t : threads_) t.join();
@@ -126,15 +130,22 @@ struct HttpServer::Impl {
     ServerOptions opt;
     Api& api;
     Metrics& metrics;
+    // Declared before the io_context: sessions still queued in it when it is destroyed release
+    // their counts and read the TLS context on the way out.
+    std::atomic<int> in_flight{0};
+    std::atomic<uint64_t> body_bytes{0};  // reserved for request bodies being read or handled
+    std::atomic<uint32_t> connections{0};
+    std::atomic<bool> stopping{false};
+    std::optional<net::ssl::context> tls;
     net::io_context ioc;
     // Keeps run() going while the only pending work is a request on a worker (during a stop).
     net::executor_work_guard<net::io_context::executor_type> work{ioc.get_executor()};
-    tcp::acceptor acceptor{ioc};
-    std::optional<net::ssl::context> tls;
+    // Accepts, their retries and the close at stop run on one strand.
+    net::strand<net::io_context::executor_type> accept_strand{net::make_strand(ioc)};
+    tcp::acceptor acceptor{accept_strand};
+    net::steady_timer accept_retry{accept_strand};
     std::vector<std::thread> threads;
     std::unique_ptr<WorkerPool> pool;
-    std::atomic<int> in_flight{0};
-    std::atomic<uint64_t> body_bytes{0};  // request bodies being read or handled
 
     bool reserve_body(uint64_t n) {
         uint64_t cur = body_bytes.load();
@@ -143,8 +154,6 @@ struct HttpServer::Impl {
         } while (!body_bytes.compare_exchange_weak(cur, cur + n));
         return true;
     }
-    std::atomic<uint32_t> connections{0};
-    std::atomic<bool> stopping{false};
     bool stopped = false;
     bool auth = false;
     Digest full_key{}, read_key{};
@@ -241,15 +250,22 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
     void on_header(beast::error_code ec) {
         if (ec) return on_read(ec);
-        const auto length = parser_->content_length();
-        const uint64_t want = length ? *length : (parser_->chunked() ? s_.opt.max_body_bytes : 0);
-        if (want > 0 && !s_.reserve_body(want)) {
-            start_ = Clock::now();
+        const auto& h = parser_->get();
+        start_ = Clock::now();
+        note_request(h);
+        // Keys before the body: nobody without one can make the server hold request bytes.
+        if (auto refusal = s_.authorize(h, loopback_, access_)) {
             s_.in_flight.fetch_add(1);
-            method_ = std::string(parser_->get().method_string());
-            target_ = std::string(parser_->get().target());
+            return respond(std::move(*refusal), false);  // the body stays unread
+        }
+        const auto length = parser_->content_length();
+        const uint64_t body = length ? *length : (parser_->chunked() ? s_.opt.max_body_bytes : 0);
+        // A body costs about four times its size while handled: the bytes, the parser's padded
+        // copy and its document.
+        const uint64_t want = 4 * body;
+        if (want > 0 && !s_.reserve_body(want)) {
+            s_.in_flight.fetch_add(1);
             s_.metrics.rejected();
-            // The body stays unread: the connection cannot be reused.
             return respond(error_response(503,
                                           "server busy: request bodies in memory are at their "
                                           "budget, retry later",
@@ -257,9 +273,32 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                            false);
         }
         reserved_ = want;
+        beast::get_lowest_layer(stream_).expires_after(timeout(s_.opt.request_timeout_s));
+        if (beast::iequals(h[http::field::expect], "100-continue")) {
+            continue_ =
+                std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+            return http::async_write(
+                stream_, *continue_,
+                [self = this->shared_from_this()](beast::error_code e, size_t) {
+                    self->continue_.reset();
+                    if (e) return self->close();
+                    self->read_body();
+                });
+        }
+        read_body();
+    }
+
+    void read_body() {
         http::async_read(
             stream_, buffer_, *parser_,
             [self = this->shared_from_this()](beast::error_code e, size_t) { self->on_read(e); });
+    }
+
+    // Method and target for logs and metrics; unknown methods share one label.
+    void note_request(const http::request<http::string_body>& h) {
+        method_ = h.method() == http::verb::unknown ? std::string("other")
+                                                    : std::string(h.method_string());
+        target_ = std::string(h.target());
     }
 
     void release_body() {
@@ -304,15 +343,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
             return close();
         }
         auto req = std::make_shared<http::request<http::string_body>>(parser_->release());
-        method_ = std::string(req->method_string());
-        target_ = std::string(req->target());
         keep_alive_ = req->keep_alive();
         ++served_;
-        Access access = Access::kFull;
-        if (auto refusal = s_.authorize(*req, loopback_, access)) {
-            const bool keep = refusal->status != 403 && keep_alive_;
-            return respond(std::move(*refusal), keep);
-        }
+        const Access access = access_;
         Request r{req->method_string(), req->target(), req->body(), access};
         if (req->method() == http::verb::get &&
             (is_probe(r.target) || r.target == "/metrics" || r.target.rfind("/metrics?", 0) == 0)) {
@@ -385,9 +418,23 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                 beast::get_lowest_layer(self->stream_).socket().close(ignored);
             });
         } else {
+            // Send FIN, then read and discard what the client still sends (an unread body) for
+            // up to a second: closing with unread input would reset the connection and the
+            // client could lose the response written just before.
             beast::error_code ignored;
             stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+            stream_.expires_after(std::chrono::seconds(1));
+            drain(0);
         }
+    }
+
+    void drain(size_t total) {
+        if (total > (size_t{1} << 20)) return;
+        if (!drain_buf_) drain_buf_ = std::make_unique<std::array<char, 4096>>();
+        stream_.async_read_some(net::buffer(*drain_buf_), [self = this->shared_from_this(), total](
+                                                              beast::error_code ec, size_t n) {
+            if (!ec) self->drain(total + n);
+        });
     }
 
     HttpServer::Impl& s_;
@@ -402,6 +449,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     bool keep_alive_ = true;
     uint64_t served_ = 0;
     uint64_t reserved_ = 0;  // bytes of body_bytes this connection holds
+    Access access_ = Access::kFull;
+    std::shared_ptr<http::response<http::empty_body>> continue_;
+    std::unique_ptr<std::array<char, 4096>> drain_buf_;
 };
 
 }  // namespace
@@ -434,6 +484,14 @@ void HttpServer::Impl::accept() {
                         ->start();
                 }
             }
+        } else {
+            // Out of descriptors or memory: retry shortly instead of spinning on the error.
+            STRATA_LOG_WARN("accept: {}; retrying in 100 ms", ec.message());
+            accept_retry.expires_after(std::chrono::milliseconds(100));
+            accept_retry.async_wait([this](beast::error_code e) {
+                if (!e && !stopping) accept();
+            });
+            return;
         }
         accept();
     });
@@ -507,20 +565,23 @@ void HttpServer::stop(double grace_s) {
     m.stopped = true;
     m.stopping = true;
     m.api.set_draining();
-    net::post(m.acceptor.get_executor(), [&m] {
+    net::post(m.accept_strand, [&m] {
         beast::error_code ignored;
         m.acceptor.close(ignored);
+        m.accept_retry.cancel();
     });
     const auto deadline =
         Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(grace_s * 1000));
     while (m.in_flight.load() > 0 && Clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
-    if (m.in_flight.load() > 0) {
-        STRATA_LOG_WARN("stopping with {} requests still running after {} s", m.in_flight.load(),
-                        grace_s);
+    const bool late = m.in_flight.load() > 0;
+    if (late) {
+        STRATA_LOG_WARN(
+            "stopping with {} requests still running after {} s; queued ones are dropped",
+            m.in_flight.load(), grace_s);
     }
-    m.pool->stop();
+    m.pool->stop(/*drop_queued=*/late);
     m.work.reset();
     m.ioc.stop();
     for (auto& t : m.threads) t.join();

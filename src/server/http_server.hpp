@@ -21,9 +21,10 @@ struct ServerOptions {
     int workers = 0;       ///< request handler threads; 0 = hardware threads
     uint32_t queue = 256;  ///< requests waiting for a worker before 503
     uint64_t max_body_bytes = 64ull << 20;
-    /// All request bodies held at once (being read or handled), across connections: a request
-    /// whose Content-Length does not fit is answered 503 before its body is read. This bounds
-    /// the server's request memory whatever the number of clients.
+    /// All request bodies held at once (being read or handled), across connections, each
+    /// counted four times (its bytes, the parser's padded copy and document): a request whose
+    /// Content-Length does not fit is answered 503 before its body is read. This bounds the
+    /// server's request memory whatever the number of clients. At least 4 x max_body_bytes.
     uint64_t max_body_budget_bytes = 1ull << 30;
     uint32_t max_header_bytes = 16 << 10;
     uint32_t max_connections = 1024;

@@ -1,7 +1,9 @@
 #include "server/payload_store.hpp"
 
+#include <fcntl.h>
 #include <lmdb.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -122,6 +124,14 @@ Status PayloadStore::copy_to(const std::string& dir) const {
     if (int rc = mdb_env_copy2(env_, dir.c_str(), MDB_CP_COMPACT); rc != 0) {
         return lmdb_error(fmt::format("cannot copy the payload store to {}", dir), rc);
     }
+    // mdb_env_copy2 does not sync: the copy must be durable before the snapshot is named.
+    const std::string file = dir + "/data.mdb";
+    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Status::io_error(fmt::format("cannot open {}", file), errno);
+    const int rc = ::fsync(fd);
+    const int err = errno;
+    ::close(fd);
+    if (rc != 0) return Status::io_error(fmt::format("cannot fsync {}", file), err);
     return Status::ok();
 }
 

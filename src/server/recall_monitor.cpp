@@ -49,6 +49,11 @@ void RecallMonitor::offer(std::shared_ptr<CollectionEntry> entry, const float* q
     cv_.notify_one();
 }
 
+void RecallMonitor::forget(const std::string& collection) {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.erase(collection);
+}
+
 void RecallMonitor::drain() {
     std::unique_lock<std::mutex> lock(mu_);
     idle_cv_.wait(lock, [&] { return queue_.empty() && !busy_; });

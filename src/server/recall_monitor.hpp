@@ -46,6 +46,8 @@ class RecallMonitor {
     /// Queues one served search: the f32 query, k and the ids answered. Never blocks.
     void offer(std::shared_ptr<CollectionEntry> entry, const float* query, uint32_t dim, uint32_t k,
                const uint64_t* ids);
+    /// Drops the figures of `collection` (dropped or replaced: its recall starts over).
+    void forget(const std::string& collection);
     /// Waits until every queued sample has been scored (tests, shutdown).
     void drain();
     /// Mean recall over the window of `collection`; -1 before any sample.

@@ -55,13 +55,14 @@ Status copy_tree(const std::string& src, const std::string& dst) {
     STRATA_RETURN_IF_ERROR(mkdir_p(dst));
     for (auto it = fs::recursive_directory_iterator(src, ec); !ec && it != fs::end(it);
          it.increment(ec)) {
-        const fs::path rel = fs::relative(it->path(), src);
+        const fs::path rel = it->path().lexically_relative(src);
         const std::string to = join(dst, rel.string());
-        if (it->is_directory()) {
+        std::error_code tec;
+        if (it->is_directory(tec)) {
             STRATA_RETURN_IF_ERROR(mkdir_p(to));
             continue;
         }
-        if (!it->is_regular_file()) {
+        if (!it->is_regular_file(tec)) {
             return Status::corruption(fmt::format("{}: unexpected entry", it->path().string()));
         }
         const std::string parent = rel.parent_path().filename().string();
@@ -87,7 +88,11 @@ uint64_t tree_bytes(const std::string& dir) {
     std::error_code ec;
     for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
          it.increment(ec)) {
-        if (it->is_regular_file(ec)) total += it->file_size(ec);
+        std::error_code fec;
+        if (it->is_regular_file(fec)) {
+            const uint64_t size = it->file_size(fec);
+            if (!fec) total += size;
+        }
     }
     return total;
 }
@@ -132,9 +137,10 @@ Status stage_snapshot(const std::string& src, const std::string& tmp, Collection
 
 }  // namespace
 
-Status validate_name(std::string_view name, std::string_view what) {
-    if (name.empty() || name.size() > 64) {
-        return Status::invalid_argument(fmt::format("{} must be 1 to 64 characters", what));
+Status validate_name(std::string_view name, std::string_view what, size_t max_length) {
+    if (name.empty() || name.size() > max_length) {
+        return Status::invalid_argument(
+            fmt::format("{} must be 1 to {} characters", what, max_length));
     }
     for (char c : name) {
         const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -177,14 +183,17 @@ Result<std::unique_ptr<Registry>> Registry::open(const std::string& data_dir,
     STRATA_RETURN_IF_ERROR(mkdir_p(join(data_dir, "snapshots")));
     std::error_code ec;
     std::vector<std::string> names;
-    for (const auto& e : fs::directory_iterator(r->collections_dir(), ec)) {
+    for (auto it = fs::directory_iterator(r->collections_dir(), ec); !ec && it != fs::end(it);
+         it.increment(ec)) {
+        const fs::directory_entry& e = *it;
         const std::string name = e.path().filename().string();
         if (name.rfind(".tmp-", 0) == 0 || name.rfind(".drop-", 0) == 0) {
             STRATA_LOG_INFO("removing the leftover {}", e.path().string());
             remove_tree(e.path().string());
             continue;
         }
-        if (!validate_name(name).is_ok() || !e.is_directory()) {
+        std::error_code dec;
+        if (!validate_name(name).is_ok() || !e.is_directory(dec)) {
             STRATA_LOG_WARN("ignoring {}: not a collection", e.path().string());
             continue;
         }
@@ -273,16 +282,21 @@ Result<std::shared_ptr<CollectionEntry>> Registry::create(std::string_view name,
 Status Registry::drop(std::string_view name) {
     std::lock_guard<std::mutex> admin(admin_mu_);
     STRATA_ASSIGN_OR_RETURN(auto e, get(name));
-    std::unique_lock<std::shared_mutex> use(e->use);
     const std::string gone = join(collections_dir(), fmt::format(".drop-{}-{}", name, ++seq_));
-    STRATA_RETURN_IF_ERROR(rename_durable(e->dir, gone));
-    e->closed = true;
-    e->col.reset();
-    e->payloads.reset();
+    std::unique_ptr<Collection> col;
+    std::unique_ptr<PayloadStore> payloads;
     {
+        std::unique_lock<std::shared_mutex> use(e->use);
+        STRATA_RETURN_IF_ERROR(rename_durable(e->dir, gone));
+        e->closed = true;
+        col = std::move(e->col);
+        payloads = std::move(e->payloads);
         std::lock_guard<std::mutex> lock(mu_);
         entries_.erase(std::string(name));
     }
+    // Closed outside the lock: closing waits for a running consolidation.
+    col.reset();
+    payloads.reset();
     remove_tree(gone);
     STRATA_LOG_INFO("collection '{}' dropped", name);
     return Status::ok();
@@ -336,9 +350,11 @@ Result<std::vector<SnapshotInfo>> Registry::snapshots(std::string_view name) con
     std::error_code ec;
     const std::string root = snapshots_dir(name);
     if (!fs::exists(root, ec)) return out;
-    for (const auto& e : fs::directory_iterator(root, ec)) {
+    for (auto it = fs::directory_iterator(root, ec); !ec && it != fs::end(it); it.increment(ec)) {
+        const fs::directory_entry& e = *it;
         const std::string n = e.path().filename().string();
-        if (n.empty() || n[0] == '.' || !e.is_directory()) continue;
+        std::error_code dec;
+        if (n.empty() || n[0] == '.' || !e.is_directory(dec)) continue;
         SnapshotInfo info;
         info.name = n;
         info.size_bytes = tree_bytes(e.path().string());
@@ -359,7 +375,7 @@ Result<std::vector<SnapshotInfo>> Registry::snapshots(std::string_view name) con
 
 Status Registry::recover(std::string_view name, const std::string& snapshot) {
     STRATA_RETURN_IF_ERROR(validate_name(name));
-    STRATA_RETURN_IF_ERROR(validate_name(snapshot, "snapshot name"));
+    STRATA_RETURN_IF_ERROR(validate_name(snapshot, "snapshot name", 128));
     std::lock_guard<std::mutex> admin(admin_mu_);
     const std::string src = join(snapshots_dir(name), snapshot);
     STRATA_RETURN_IF_ERROR(check_snapshot(src));
@@ -375,21 +391,43 @@ Status Registry::recover(std::string_view name, const std::string& snapshot) {
     }
     std::string gone;
     if (old) {
-        std::unique_lock<std::shared_mutex> use(old->use);
-        gone = join(collections_dir(), fmt::format(".drop-{}-{}", name, ++seq_));
-        STRATA_RETURN_IF_ERROR(rename_durable(dir, gone));
-        old->closed = true;
-        old->col.reset();
-        old->payloads.reset();
-        std::lock_guard<std::mutex> lock(mu_);
-        entries_.erase(n);
+        std::unique_ptr<Collection> col;
+        std::unique_ptr<PayloadStore> payloads;
+        {
+            std::unique_lock<std::shared_mutex> use(old->use);
+            gone = join(collections_dir(), fmt::format(".drop-{}-{}", name, ++seq_));
+            if (Status st = rename_durable(dir, gone); !st.is_ok()) {
+                remove_tree(tmp);
+                return st;
+            }
+            old->closed = true;
+            col = std::move(old->col);
+            payloads = std::move(old->payloads);
+            std::lock_guard<std::mutex> lock(mu_);
+            entries_.erase(n);
+        }
+        col.reset();
+        payloads.reset();
     }
-    STRATA_RETURN_IF_ERROR(rename_durable(tmp, dir));
+    Status st = rename_durable(tmp, dir);
+    Result<std::shared_ptr<CollectionEntry>> e = st;
+    if (st.is_ok()) e = open_entry(n);
+    if (!e.is_ok()) {
+        // Put the old collection back; the old data is only removed once the new one is open.
+        remove_tree(st.is_ok() ? dir : tmp);
+        if (!gone.empty() && rename_durable(gone, dir).is_ok()) {
+            if (auto back = open_entry(n); back.is_ok()) {
+                (*back)->ready = true;
+                std::lock_guard<std::mutex> lock(mu_);
+                entries_[n] = *back;
+            }
+        }
+        return e.status();
+    }
     if (!gone.empty()) remove_tree(gone);
-    STRATA_ASSIGN_OR_RETURN(auto e, open_entry(n));
-    warm_up(*e);
+    warm_up(**e);
     std::lock_guard<std::mutex> lock(mu_);
-    entries_[n] = e;
+    entries_[n] = *e;
     STRATA_LOG_INFO("collection '{}' recovered from snapshot {}", name, snapshot);
     return Status::ok();
 }

@@ -24,8 +24,9 @@
 
 namespace strata::server {
 
-/// InvalidArgument unless `name` is 1-64 characters of [A-Za-z0-9_-].
-Status validate_name(std::string_view name, std::string_view what = "collection name");
+/// InvalidArgument unless `name` is 1-max_length characters of [A-Za-z0-9_-].
+Status validate_name(std::string_view name, std::string_view what = "collection name",
+                     size_t max_length = 64);
 
 /// One open collection. `use` is held shared by every operation and exclusively by drop and
 /// recover; `write` serializes writes (payload and vector stay in step) against snapshots.

@@ -99,6 +99,8 @@ TEST_F(Malformed, WrongTypesAndValues) {
                R"({"points": [{"id": 5, "vector": [1, 0, 0]}, {"id": 5, "vector": [0, 0, 1]}]})"),
            400, "id");
     expect(put(kPoints, R"({"points": []})"), 400, "points is empty");
+    expect(put(kPoints, R"({"points": [{"id": 18446744073709551615, "vector": [1, 0, 0]}]})"), 400,
+           "is reserved");
     expect(put(kPoints, R"({"points": [{"id": 5}]})"), 400, "points[0].vector is required");
     expect(put(kPoints, R"({"batch": {"ids": [5, 6], "vectors": [[1, 0, 0]]}})"), 400,
            "batch.ids has 2 ids");
@@ -199,6 +201,22 @@ TEST_F(Malformed, HttpLevel) {
         s_->port,
         "POST /collections/c/points/search HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n");
     EXPECT_EQ(r.status, 400);
+    // Expect: 100-continue (curl sends it for large bodies): the server says continue first.
+    {
+        const int fd = connect_loopback(s_->port);
+        ASSERT_GE(fd, 0);
+        const std::string body = R"({"vector": [1, 0.1, 0], "limit": 1})";
+        send_all(fd, fmt::format("POST {} HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                                 "Connection: close\r\nContent-Length: {}\r\n\r\n",
+                                 kSearch, body.size()));
+        char buf[64] = {};
+        ASSERT_GT(::recv(fd, buf, sizeof buf - 1, 0), 0);
+        EXPECT_EQ(std::string(buf).rfind("HTTP/1.1 100 Continue", 0), 0u) << buf;
+        send_all(fd, body);
+        const std::string rest = read_until_close(fd, 10000);
+        ::close(fd);
+        EXPECT_NE(rest.find("HTTP/1.1 200"), std::string::npos) << rest;
+    }
     // Keep-alive: two requests on one connection.
     {
         const int fd = connect_loopback(s_->port);
