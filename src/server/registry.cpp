@@ -410,8 +410,8 @@ Status Registry::recover(std::string_view name, const std::string& snapshot) {
         payloads.reset();
     }
     Status st = rename_durable(tmp, dir);
-    Result<std::shared_ptr<CollectionEntry>> e = st;
-    if (st.is_ok()) e = open_entry(n);
+    Result<std::shared_ptr<CollectionEntry>> e =
+        st.is_ok() ? open_entry(n) : Result<std::shared_ptr<CollectionEntry>>(st);
     if (!e.is_ok()) {
         // Put the old collection back; the old data is only removed once the new one is open.
         remove_tree(st.is_ok() ? dir : tmp);
