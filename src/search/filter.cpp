@@ -1,6 +1,7 @@
 #include "search/filter.hpp"
 
 #include <algorithm>
+#include <mutex>
 
 #include <fmt/format.h>
 #include <simdjson.h>
@@ -43,7 +44,14 @@ bool LabelFilter::matches(std::span<const uint32_t> row) const {
 
 Result<LabelFilter> parse_label_filter(std::string_view json,
                                        const std::function<uint32_t(std::string_view)>& resolve) {
-    simdjson::dom::parser parser;
+    // One parser for the process, never destroyed: destroying a simdjson parser built by
+    // Debian's libsimdjson trips AddressSanitizer's alloc-dealloc check (its implementation is
+    // allocated inside the library and freed in the header's inline code). Filters are small;
+    // parsing them one at a time costs nothing that matters.
+    static std::mutex mu;
+    static auto* parser_ptr = new simdjson::dom::parser();
+    std::lock_guard<std::mutex> lock(mu);
+    simdjson::dom::parser& parser = *parser_ptr;
     simdjson::dom::element doc;
     const simdjson::padded_string padded(json);
     if (auto err = parser.parse(padded).get(doc); err) {
