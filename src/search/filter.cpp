@@ -6,23 +6,10 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include "core/sorted_sets.hpp"
+
 namespace strata::search {
 namespace {
-
-bool clause_hits(const std::vector<uint32_t>& clause, std::span<const uint32_t> row) {
-    // Both sorted: a merge walk.
-    auto a = clause.begin();
-    auto b = row.begin();
-    while (a != clause.end() && b != row.end()) {
-        if (*a == *b) return true;
-        if (*a < *b) {
-            ++a;
-        } else {
-            ++b;
-        }
-    }
-    return false;
-}
 
 Status bad(std::string m) { return Status::invalid_argument(std::move(m)); }
 
@@ -30,14 +17,14 @@ Status bad(std::string m) { return Status::invalid_argument(std::move(m)); }
 
 bool LabelFilter::matches(std::span<const uint32_t> row) const {
     for (const auto& c : must) {
-        if (!clause_hits(c, row)) return false;
+        if (!sorted_intersects(c, row)) return false;
     }
     for (const auto& c : must_not) {
-        if (clause_hits(c, row)) return false;
+        if (sorted_intersects(c, row)) return false;
     }
     if (should.empty()) return true;
     for (const auto& c : should) {
-        if (clause_hits(c, row)) return true;
+        if (sorted_intersects(c, row)) return true;
     }
     return false;
 }
