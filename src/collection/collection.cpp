@@ -27,6 +27,7 @@
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
+#include "collection/collection_impl.hpp"
 #include "collection/manifest.hpp"
 #include "collection/merge.hpp"
 #include "collection/rows.hpp"
@@ -36,8 +37,6 @@
 #include "core/sysinfo.hpp"
 #include "disk/build_input.hpp"
 #include "disk/dir_util.hpp"
-#include "disk/index_reader.hpp"
-#include "distance/exact_knn.hpp"
 #include "io/dataset.hpp"
 #include "io/file_util.hpp"
 
@@ -45,12 +44,12 @@ namespace strata {
 
 using collection::Generation;
 using collection::HotTier;
+using collection::kNoLsn;
 using collection::Manifest;
 
 namespace {
 
 constexpr uint8_t kUpsert = 1, kDelete = 2;
-constexpr uint64_t kNoLsn = std::numeric_limits<uint64_t>::max();
 
 /// Log record: u8 type | 7 zero bytes | u64 n | n u64 ids | (upsert) n stored rows.
 std::string encode_record(uint8_t type, const uint64_t* ids, uint64_t n, const uint8_t* rows,
@@ -127,161 +126,25 @@ Status CollectionOptions::validate() const {
     return disk.validate();
 }
 
-struct Collection::Impl {
-    std::string dir;
-    CollectionOptions options;
-    CollectionParams params;  // fixed at create; read without locks (manifest is not)
-    size_t row_bytes = 0;
-    std::unique_ptr<collection::Wal> wal;
-
-    // The searchable view; changed with both apply_mu and view_mu held.
-    mutable std::mutex view_mu;
-    std::shared_ptr<Generation> gen;
-    std::vector<std::shared_ptr<HotTier>> frozen;
-    std::shared_ptr<HotTier> active;
-
-    // Write sequencing and the id map.
-    mutable std::mutex apply_mu;
-    std::condition_variable apply_cv;
-    Manifest manifest;  // as committed
-    uint64_t next_apply = 1;
-    Status failed;  // fail-stop after a log error
-    struct Loc {
-        HotTier* tier;
-        uint32_t slot;
-    };
-    std::unordered_map<uint64_t, Loc> hot_loc;
-    uint64_t next_id = 0;
-    bool track_lsn = false;  // since the last freeze
-    uint64_t min_lsn_since_freeze = kNoLsn;
-    bool track_touched = false;  // since the consolidation's snapshot
-    std::vector<uint64_t> touched;
-    uint64_t tier_seed = 1;
-    uint64_t last_generation = 0;  // numbers are never reused within a process
-
-    // Consolidation.
-    std::mutex consolidate_mu;
-    mutable std::mutex commit_mu;  // a generation swap vs a snapshot
-    std::thread worker;
-    mutable std::mutex worker_mu;
-    std::condition_variable worker_cv;
-    bool stop = false;
-    std::atomic<bool> consolidating{false};
-    std::atomic<uint64_t> consolidations{0};
-    std::string last_error;  // worker_mu
-
-    Result<std::shared_ptr<HotTier>> new_tier() {
-        STRATA_ASSIGN_OR_RETURN(auto t, HotTier::create(params, options, tier_seed++));
-        return std::shared_ptr<HotTier>(std::move(t));
-    }
-
-    // ---- applying records (apply_mu held) ------------------------------------------------
-
-    void kill_existing(uint64_t id) {
-        auto it = hot_loc.find(id);
-        if (it != hot_loc.end()) {
-            it->second.tier->set_live(it->second.slot, false);
-            hot_loc.erase(it);
-            return;
-        }
-        if (gen) {
-            const int64_t node = gen->node_of(id);
-            if (node >= 0) gen->kill(static_cast<uint64_t>(node));
-        }
-    }
-
-    void apply_upsert(HotTier* tier, const uint64_t* ids, const uint32_t* slots, uint64_t n,
-                      uint64_t lsn) {
-        for (uint64_t i = 0; i < n; ++i) {
-            kill_existing(ids[i]);
-            tier->set_live(slots[i], true);
-            hot_loc[ids[i]] = {tier, slots[i]};
-            next_id = std::max(next_id, ids[i] + 1);
-            if (track_touched) touched.push_back(ids[i]);
-        }
-        if (track_lsn) min_lsn_since_freeze = std::min(min_lsn_since_freeze, lsn);
-    }
-
-    void apply_delete(const uint64_t* ids, uint64_t n, uint64_t lsn) {
-        for (uint64_t i = 0; i < n; ++i) {
-            kill_existing(ids[i]);
-            next_id = std::max(next_id, ids[i] + 1);
-            if (track_touched) touched.push_back(ids[i]);
-        }
-        if (track_lsn) min_lsn_since_freeze = std::min(min_lsn_since_freeze, lsn);
-    }
-
-    /// Waits for `lsn`'s turn and runs `fn` under apply_mu.
-    template <typename Fn>
-    Status publish(uint64_t lsn, Fn&& fn) {
-        std::unique_lock<std::mutex> lock(apply_mu);
-        apply_cv.wait(lock, [&] { return next_apply == lsn || !failed.is_ok(); });
-        if (!failed.is_ok()) return failed;
-        fn();
-        ++next_apply;
-        apply_cv.notify_all();
+Status Collection::Impl::replay(uint64_t lsn, std::string_view payload) {
+    Record r;
+    STRATA_RETURN_IF_ERROR(decode_record(payload, row_bytes, lsn, r));
+    if (r.type == kDelete) {
+        apply_delete(r.ids.data(), r.n, lsn);
         return Status::ok();
     }
-
-    void fail(const Status& s) {
-        std::lock_guard<std::mutex> lock(apply_mu);
-        if (failed.is_ok()) {
-            failed = s;
-            detail::log(LogLevel::kError, "collection {}: writes stopped: {}", dir, s.to_string());
+    std::vector<uint32_t> slots(r.n);
+    for (uint64_t i = 0; i < r.n; ++i) {
+        auto slot = active->add(r.ids[i], r.rows + i * row_bytes);
+        if (!slot.is_ok()) {
+            return Status(slot.status().code(),
+                          fmt::format("replaying log record {}: {}", lsn, slot.status().message()));
         }
-        apply_cv.notify_all();
+        slots[i] = *slot;
     }
-
-    std::shared_ptr<HotTier> acquire_active() {
-        std::lock_guard<std::mutex> lock(view_mu);
-        active->pending.fetch_add(1);
-        return active;
-    }
-
-    void release(HotTier* t) {
-        std::lock_guard<std::mutex> lock(apply_mu);
-        t->pending.fetch_sub(1);
-        apply_cv.notify_all();
-    }
-
-    void maybe_wake_worker() {
-        if (!options.background || options.consolidate_at == 0) return;
-        uint64_t hot = 0;
-        {
-            std::lock_guard<std::mutex> lock(view_mu);
-            hot = active->size();
-        }
-        if (hot >= options.consolidate_at) worker_cv.notify_one();
-    }
-
-    Status replay(uint64_t lsn, std::string_view payload) {
-        Record r;
-        STRATA_RETURN_IF_ERROR(decode_record(payload, row_bytes, lsn, r));
-        if (r.type == kDelete) {
-            apply_delete(r.ids.data(), r.n, lsn);
-            return Status::ok();
-        }
-        std::vector<uint32_t> slots(r.n);
-        for (uint64_t i = 0; i < r.n; ++i) {
-            auto slot = active->add(r.ids[i], r.rows + i * row_bytes);
-            if (!slot.is_ok()) {
-                return Status(slot.status().code(), fmt::format("replaying log record {}: {}", lsn,
-                                                                slot.status().message()));
-            }
-            slots[i] = *slot;
-        }
-        apply_upsert(active.get(), r.ids.data(), slots.data(), r.n, lsn);
-        return Status::ok();
-    }
-
-    // ---- consolidation ------------------------------------------------------------------
-
-    Result<ConsolidationReport> consolidate_once();
-    /// Makes `next_gen` (null: none, everything was deleted) the committed generation: masks the
-    /// ids touched since the snapshot, replaces the MANIFEST, swaps the view, truncates the log.
-    Status commit(std::shared_ptr<Generation> next_gen, double recall);
-    void worker_loop();
-};
+    apply_upsert(active.get(), r.ids.data(), slots.data(), r.n, lsn);
+    return Status::ok();
+}
 
 // -------------------------------------------------------------------------------------------
 
@@ -536,211 +399,6 @@ Status Collection::search_batch(const void* queries, DType dtype, uint32_t dim, 
         });
     });
     return first;
-}
-
-Status Collection::exact_search(const void* queries, DType dtype, uint32_t dim, uint64_t nq,
-                                uint32_t k, uint64_t* ids, float* dists) const {
-    const Impl& m = *impl_;
-    const CollectionParams& p = m.params;
-    if (dim != p.dim) {
-        return Status::invalid_argument(
-            fmt::format("query dimension {} does not match the collection's {}", dim, p.dim));
-    }
-    if (k == 0 || k > 1000) return Status::invalid_argument("k must be in [1, 1000]");
-    if (nq == 0) return Status::ok();
-    std::vector<uint8_t> q;
-    STRATA_RETURN_IF_ERROR(collection::to_stored(p, queries, dtype, nq, q, "query"));
-    std::shared_ptr<Generation> gen;
-    std::vector<std::shared_ptr<HotTier>> tiers;
-    {
-        std::lock_guard<std::mutex> lock(m.view_mu);
-        gen = m.gen;
-        tiers.assign(m.frozen.begin(), m.frozen.end());
-        tiers.push_back(m.active);
-    }
-    // Running top k per query (max-heaps on distance), fed block by block.
-    using Hit = std::pair<float, uint64_t>;
-    std::vector<std::vector<Hit>> best(nq);
-    constexpr uint64_t kBlock = 4096;
-    std::vector<uint8_t> rows;
-    rows.reserve(kBlock * m.row_bytes);
-    std::vector<uint64_t> row_ids;
-    std::vector<uint32_t> bi;
-    std::vector<float> bd;
-    const distance::MatrixView qv{q.data(), nq, p.dim, p.dtype, m.row_bytes};
-    auto flush = [&]() -> Status {
-        if (row_ids.empty()) return Status::ok();
-        const auto kk = static_cast<uint32_t>(std::min<uint64_t>(k, row_ids.size()));
-        const distance::MatrixView base{rows.data(), row_ids.size(), p.dim, p.dtype, m.row_bytes};
-        distance::ExactKnnOptions eo;
-        eo.k = kk;
-        eo.metric = p.metric;
-        eo.threads = 1;
-        bi.resize(nq * kk);
-        bd.resize(nq * kk);
-        STRATA_RETURN_IF_ERROR(distance::exact_knn(base, qv, eo, bi.data(), bd.data()));
-        for (uint64_t i = 0; i < nq; ++i) {
-            auto& h = best[i];
-            for (uint32_t j = 0; j < kk; ++j) {
-                const Hit hit{bd[i * kk + j], row_ids[bi[i * kk + j]]};
-                if (h.size() < k) {
-                    h.push_back(hit);
-                    std::push_heap(h.begin(), h.end());
-                } else if (hit < h.front()) {
-                    std::pop_heap(h.begin(), h.end());
-                    h.back() = hit;
-                    std::push_heap(h.begin(), h.end());
-                }
-            }
-        }
-        rows.clear();
-        row_ids.clear();
-        return Status::ok();
-    };
-    auto add = [&](uint64_t id, const void* v) -> Status {
-        const auto* b = static_cast<const uint8_t*>(v);
-        rows.insert(rows.end(), b, b + m.row_bytes);
-        row_ids.push_back(id);
-        return row_ids.size() == kBlock ? flush() : Status::ok();
-    };
-    if (gen && gen->live_count() > 0) {
-        // The node section in 1 MiB reads (whole sectors, so no node is cut).
-        STRATA_ASSIGN_OR_RETURN(auto reader, disk::IndexReader::open(gen->dir()));
-        const auto& layout = reader.layout();
-        const uint64_t stride = uint64_t{layout.sectors_per_node} * disk::kSectorBytes;
-        const uint64_t chunk = std::max<uint64_t>(1, (1u << 20) / stride) * stride;
-        const uint64_t section = layout.node_section_bytes();
-        std::vector<uint32_t> buf(chunk / 4);
-        for (uint64_t b = 0; b < section; b += chunk) {
-            const uint64_t len = std::min(chunk, section - b);
-            const uint64_t file_off = layout.node_section_offset_bytes + b;
-            STRATA_RETURN_IF_ERROR(disk::detail::pread_exact(reader.index_fd(), gen->dir(),
-                                                             buf.data(), len, file_off));
-            const auto [first, last] = layout.nodes_in_range(b, b + len);
-            for (uint64_t i = first; i < last && i < gen->nodes(); ++i) {
-                if (gen->dead(i)) continue;
-                const auto* node =
-                    reinterpret_cast<const uint8_t*>(buf.data()) + (layout.offset_of(i) - file_off);
-                STRATA_RETURN_IF_ERROR(
-                    add(gen->index().external_id(i), layout.view_node(node).vector));
-            }
-        }
-    }
-    for (const auto& t : tiers) {
-        const uint32_t n = t->size();
-        for (uint32_t slot = 0; slot < n; ++slot) {
-            if (t->live(slot)) STRATA_RETURN_IF_ERROR(add(t->id(slot), t->vector(slot)));
-        }
-    }
-    STRATA_RETURN_IF_ERROR(flush());
-    for (uint64_t i = 0; i < nq; ++i) {
-        auto& h = best[i];
-        std::sort(h.begin(), h.end());
-        uint32_t out = 0;
-        for (const auto& [d, id] : h) {
-            // An id caught mid-replacement can be seen in two tiers: keep its closer copy.
-            if (std::find(ids + i * k, ids + i * k + out, id) != ids + i * k + out) continue;
-            ids[i * k + out] = id;
-            if (dists) dists[i * k + out] = d;
-            ++out;
-        }
-        for (; out < k; ++out) {
-            ids[i * k + out] = std::numeric_limits<uint64_t>::max();
-            if (dists) dists[i * k + out] = std::numeric_limits<float>::infinity();
-        }
-    }
-    return Status::ok();
-}
-
-namespace {
-
-// Copies `src` to `dst` and fsyncs it.
-Status copy_file_durable(const std::string& src, const std::string& dst) {
-    std::error_code ec;
-    std::filesystem::copy_file(src, dst, ec);
-    if (ec) return Status::io_error(fmt::format("cannot copy {} to {}", src, dst), ec.value());
-    const int fd = ::open(dst.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return Status::io_error(fmt::format("cannot open {}", dst), errno);
-    const int rc = ::fsync(fd);
-    ::close(fd);
-    if (rc != 0) return Status::io_error(fmt::format("cannot fsync {}", dst), errno);
-    return Status::ok();
-}
-
-}  // namespace
-
-Status Collection::snapshot(const std::string& dest) const {
-    const Impl& m = *impl_;
-    std::lock_guard<std::mutex> commit_lock(m.commit_mu);  // the generation stays as it is
-    STRATA_RETURN_IF_ERROR(m.wal->sync());
-    Manifest man;
-    {
-        std::lock_guard<std::mutex> lock(m.apply_mu);
-        man = m.manifest;
-    }
-    if (::mkdir(dest.c_str(), 0755) != 0) {
-        if (errno == EEXIST) return Status::already_exists(fmt::format("{} already exists", dest));
-        return Status::io_error(fmt::format("cannot create {}", dest), errno);
-    }
-    auto fail = [&](Status s) {
-        std::error_code ec;
-        std::filesystem::remove_all(dest, ec);
-        return s;
-    };
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    if (man.generation != 0) {
-        const std::string name = collection::generation_dir_name(man.generation);
-        const std::string src = disk::detail::join(m.dir, name);
-        const std::string dst = disk::detail::join(dest, name);
-        if (::mkdir(dst.c_str(), 0755) != 0) {
-            return fail(Status::io_error(fmt::format("cannot create {}", dst), errno));
-        }
-        for (auto it = fs::directory_iterator(src, ec); !ec && it != fs::end(it);
-             it.increment(ec)) {
-            const fs::directory_entry& e = *it;
-            std::error_code fec;
-            if (!e.is_regular_file(fec)) {
-                return fail(Status::corruption(
-                    fmt::format("{}: unexpected entry {}", src, e.path().filename().string())));
-            }
-            const std::string to = disk::detail::join(dst, e.path().filename().string());
-            // Generation files are never modified: a hard link is a consistent copy.
-            if (::link(e.path().c_str(), to.c_str()) != 0) {
-                if (Status s = copy_file_durable(e.path().string(), to); !s.is_ok()) return fail(s);
-            }
-        }
-        if (ec) return fail(Status::io_error(fmt::format("cannot list {}", src), ec.value()));
-        if (Status s = io::fsync_parent_dir(disk::detail::join(dst, "x")); !s.is_ok()) {
-            return fail(s);
-        }
-    }
-    const std::string wal_dst = disk::detail::join(dest, "wal");
-    if (::mkdir(wal_dst.c_str(), 0755) != 0) {
-        return fail(Status::io_error(fmt::format("cannot create {}", wal_dst), errno));
-    }
-    std::vector<std::string> segments;
-    for (auto it = fs::directory_iterator(disk::detail::join(m.dir, "wal"), ec);
-         !ec && it != fs::end(it); it.increment(ec)) {
-        segments.push_back(it->path().filename().string());
-    }
-    if (ec) return fail(Status::io_error(fmt::format("cannot list {}/wal", m.dir), ec.value()));
-    std::sort(segments.begin(), segments.end());
-    // Segments are copied oldest first while writes go on: the copy holds every record synced
-    // above and possibly a torn tail, which open() drops.
-    for (const auto& name : segments) {
-        Status s = copy_file_durable(disk::detail::join(disk::detail::join(m.dir, "wal"), name),
-                                     disk::detail::join(wal_dst, name));
-        if (!s.is_ok()) {
-            // A segment removed meanwhile can only be one already folded into the generation.
-            if (!fs::exists(disk::detail::join(disk::detail::join(m.dir, "wal"), name))) continue;
-            return fail(s);
-        }
-    }
-    if (Status s = io::fsync_parent_dir(disk::detail::join(wal_dst, "x")); !s.is_ok())
-        return fail(s);
-    if (Status s = collection::write_manifest(dest, man); !s.is_ok()) return fail(s);
-    return io::fsync_parent_dir(dest);
 }
 
 Status Collection::get(uint64_t id, void* out) const {

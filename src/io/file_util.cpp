@@ -12,6 +12,8 @@
 #include <new>
 #include <utility>
 
+#include <filesystem>
+
 #include <fmt/format.h>
 
 namespace strata::io {
@@ -78,6 +80,22 @@ Status fsync_parent_dir(const std::string& path) try {
     return status;
 } catch (const std::bad_alloc&) {
     return Status::resource_exhausted(fmt::format("{}: out of memory", path));
+}
+
+Status fsync_file(const std::string& path) {
+    const int fd = open_retry(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno_status(path, "open", errno);
+    Status status;
+    if (::fsync(fd) != 0) status = Status::io_error(fmt::format("{}: fsync failed", path), errno);
+    ::close(fd);
+    return status;
+}
+
+Status copy_file_durable(const std::string& src, const std::string& dst) {
+    std::error_code ec;
+    std::filesystem::copy_file(src, dst, ec);
+    if (ec) return Status::io_error(fmt::format("cannot copy {} to {}", src, dst), ec.value());
+    return fsync_file(dst);
 }
 
 Status atomic_write_file(const std::string& path, std::string_view contents) {

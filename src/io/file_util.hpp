@@ -20,6 +20,10 @@ Result<uint64_t> regular_file_size_or_close(int fd, const std::string& path);
 Status fsync_parent_dir(const std::string& path);
 /// Atomically replaces `path` with `contents`: write `path.tmp.<pid>`, fsync, rename, fsync dir.
 Status atomic_write_file(const std::string& path, std::string_view contents);
+/// fsyncs the regular file `path`.
+Status fsync_file(const std::string& path);
+/// Copies `src` to the new file `dst` and fsyncs it (not its directory).
+Status copy_file_durable(const std::string& src, const std::string& dst);
 /// Reads a whole (small) file.
 Result<std::string> read_file(const std::string& path);
 

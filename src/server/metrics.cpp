@@ -8,29 +8,26 @@
 namespace strata::server {
 
 Histogram::Histogram(std::vector<double> bounds)
-    : bounds_(std::move(bounds)), counts_(bounds_.size() + 1, 0) {}
+    : bounds_(std::move(bounds)),
+      counts_(std::make_unique<std::atomic<uint64_t>[]>(bounds_.size() + 1)) {}
 
 void Histogram::observe(double v) {
-    const size_t b =
-        static_cast<size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), v) - bounds_.begin());
-    std::lock_guard<std::mutex> lock(mu_);
-    ++counts_[b];
-    sum_ += v;
-    ++count_;
+    const size_t b = static_cast<size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), v) -
+                                         bounds_.begin());
+    counts_[b].fetch_add(1, std::memory_order_relaxed);
+    sum_.fetch_add(v, std::memory_order_relaxed);
 }
 
 void Histogram::write(std::string& out, std::string_view name, std::string_view labels) const {
-    std::lock_guard<std::mutex> lock(mu_);
     const std::string sep = labels.empty() ? "" : ",";
     uint64_t cum = 0;
-    for (size_t i = 0; i < bounds_.size(); ++i) {
-        cum += counts_[i];
-        out += fmt::format("{}_bucket{{{}{}le=\"{}\"}} {}\n", name, labels, sep, bounds_[i], cum);
+    for (size_t i = 0; i <= bounds_.size(); ++i) {
+        cum += counts_[i].load(std::memory_order_relaxed);
+        const std::string le = i < bounds_.size() ? fmt::format("{}", bounds_[i]) : "+Inf";
+        out += fmt::format("{}_bucket{{{}{}le=\"{}\"}} {}\n", name, labels, sep, le, cum);
     }
-    cum += counts_.back();
-    out += fmt::format("{}_bucket{{{}{}le=\"+Inf\"}} {}\n", name, labels, sep, cum);
     const std::string l = labels.empty() ? "" : fmt::format("{{{}}}", labels);
-    out += fmt::format("{}_sum{} {}\n{}_count{} {}\n", name, l, sum_, name, l, count_);
+    out += fmt::format("{}_sum{} {}\n{}_count{} {}\n", name, l, sum_.load(), name, l, cum);
 }
 
 namespace {

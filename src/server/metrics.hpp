@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -13,7 +14,8 @@
 
 namespace strata::server {
 
-/// A histogram with fixed upper bounds (plus +Inf). Thread-safe.
+/// A histogram with fixed upper bounds (plus +Inf). Thread-safe and lock-free: it sits on the
+/// search path.
 class Histogram {
   public:
     explicit Histogram(std::vector<double> bounds);
@@ -23,10 +25,8 @@ class Histogram {
 
   private:
     std::vector<double> bounds_;
-    mutable std::mutex mu_;
-    std::vector<uint64_t> counts_;  // per bucket, not cumulative; last = +Inf
-    double sum_ = 0;
-    uint64_t count_ = 0;
+    std::unique_ptr<std::atomic<uint64_t>[]> counts_;  // per bucket, not cumulative; last = +Inf
+    std::atomic<double> sum_{0};
 };
 
 /// Latencies in log buckets (about 4% apart, 1 us to 100 s) for quantile estimates. Thread-safe,

@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "io/file_util.hpp"
+
 namespace strata::server {
 namespace {
 
@@ -125,14 +127,7 @@ Status PayloadStore::copy_to(const std::string& dir) const {
         return lmdb_error(fmt::format("cannot copy the payload store to {}", dir), rc);
     }
     // mdb_env_copy2 does not sync: the copy must be durable before the snapshot is named.
-    const std::string file = dir + "/data.mdb";
-    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return Status::io_error(fmt::format("cannot open {}", file), errno);
-    const int rc = ::fsync(fd);
-    const int err = errno;
-    ::close(fd);
-    if (rc != 0) return Status::io_error(fmt::format("cannot fsync {}", file), err);
-    return Status::ok();
+    return io::fsync_file(dir + "/data.mdb");
 }
 
 }  // namespace strata::server

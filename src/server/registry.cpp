@@ -67,17 +67,7 @@ Status copy_tree(const std::string& src, const std::string& dst) {
         }
         const std::string parent = rel.parent_path().filename().string();
         if (parent.rfind("gen-", 0) == 0 && ::link(it->path().c_str(), to.c_str()) == 0) continue;
-        fs::copy_file(it->path(), to, ec);
-        if (ec) {
-            return Status::io_error(fmt::format("cannot copy {}", it->path().string()), ec.value());
-        }
-        const int fd = ::open(to.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || ::fsync(fd) != 0) {
-            const int err = errno;
-            if (fd >= 0) ::close(fd);
-            return Status::io_error(fmt::format("cannot sync {}", to), err);
-        }
-        ::close(fd);
+        STRATA_RETURN_IF_ERROR(io::copy_file_durable(it->path().string(), to));
     }
     if (ec) return Status::io_error(fmt::format("cannot read {}", src), ec.value());
     return Status::ok();

@@ -301,7 +301,10 @@ TEST(Server, OverloadAnswers503WithRetryAfter) {
     EXPECT_EQ(ok + busy, kClients);
     EXPECT_GE(ok, 1);
     EXPECT_GE(busy, 1);
-    EXPECT_NE(s.call("GET", "/metrics").body.find("strata_http_rejected_total"), std::string::npos);
+    const std::string m = s.call("GET", "/metrics").body;
+    const size_t at = m.find("\nstrata_http_rejected_total ");
+    ASSERT_NE(at, std::string::npos);
+    EXPECT_EQ(std::stoi(m.substr(at + 28)), busy);  // every 503 counted
     EXPECT_EQ(s.call("GET", "/healthz").status, 200);
 }
 

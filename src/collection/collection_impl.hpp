@@ -1,0 +1,167 @@
+// Collection::Impl, shared by the files of the collection module (collection.cpp: open, writes,
+// searches, consolidation; scan.cpp: exact search and snapshots). Not a public header.
+#pragma once
+
+#include <strata/collection.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "collection/manifest.hpp"
+#include "collection/tiers.hpp"
+#include "collection/wal.hpp"
+#include "core/log.hpp"
+
+namespace strata {
+namespace collection {
+inline constexpr uint64_t kNoLsn = std::numeric_limits<uint64_t>::max();
+}  // namespace collection
+
+struct Collection::Impl {
+    std::string dir;
+    CollectionOptions options;
+    CollectionParams params;  // fixed at create; read without locks (manifest is not)
+    size_t row_bytes = 0;
+    std::unique_ptr<collection::Wal> wal;
+
+    // The searchable view; changed with both apply_mu and view_mu held.
+    mutable std::mutex view_mu;
+    std::shared_ptr<collection::Generation> gen;
+    std::vector<std::shared_ptr<collection::HotTier>> frozen;
+    std::shared_ptr<collection::HotTier> active;
+
+    // Write sequencing and the id map.
+    mutable std::mutex apply_mu;
+    std::condition_variable apply_cv;
+    collection::Manifest manifest;  // as committed
+    uint64_t next_apply = 1;
+    Status failed;  // fail-stop after a log error
+    struct Loc {
+        collection::HotTier* tier;
+        uint32_t slot;
+    };
+    std::unordered_map<uint64_t, Loc> hot_loc;
+    uint64_t next_id = 0;
+    bool track_lsn = false;  // since the last freeze
+    uint64_t min_lsn_since_freeze = collection::kNoLsn;
+    bool track_touched = false;  // since the consolidation's snapshot
+    std::vector<uint64_t> touched;
+    uint64_t tier_seed = 1;
+    uint64_t last_generation = 0;  // numbers are never reused within a process
+
+    // Consolidation.
+    std::mutex consolidate_mu;
+    mutable std::mutex commit_mu;  // a generation swap vs a snapshot
+    std::thread worker;
+    mutable std::mutex worker_mu;
+    std::condition_variable worker_cv;
+    bool stop = false;
+    std::atomic<bool> consolidating{false};
+    std::atomic<uint64_t> consolidations{0};
+    std::string last_error;  // worker_mu
+
+    Result<std::shared_ptr<collection::HotTier>> new_tier() {
+        STRATA_ASSIGN_OR_RETURN(auto t, collection::HotTier::create(params, options, tier_seed++));
+        return std::shared_ptr<collection::HotTier>(std::move(t));
+    }
+
+    // ---- applying records (apply_mu held) ------------------------------------------------
+
+    void kill_existing(uint64_t id) {
+        auto it = hot_loc.find(id);
+        if (it != hot_loc.end()) {
+            it->second.tier->set_live(it->second.slot, false);
+            hot_loc.erase(it);
+            return;
+        }
+        if (gen) {
+            const int64_t node = gen->node_of(id);
+            if (node >= 0) gen->kill(static_cast<uint64_t>(node));
+        }
+    }
+
+    void apply_upsert(collection::HotTier* tier, const uint64_t* ids, const uint32_t* slots,
+                      uint64_t n, uint64_t lsn) {
+        for (uint64_t i = 0; i < n; ++i) {
+            kill_existing(ids[i]);
+            tier->set_live(slots[i], true);
+            hot_loc[ids[i]] = {tier, slots[i]};
+            next_id = std::max(next_id, ids[i] + 1);
+            if (track_touched) touched.push_back(ids[i]);
+        }
+        if (track_lsn) min_lsn_since_freeze = std::min(min_lsn_since_freeze, lsn);
+    }
+
+    void apply_delete(const uint64_t* ids, uint64_t n, uint64_t lsn) {
+        for (uint64_t i = 0; i < n; ++i) {
+            kill_existing(ids[i]);
+            next_id = std::max(next_id, ids[i] + 1);
+            if (track_touched) touched.push_back(ids[i]);
+        }
+        if (track_lsn) min_lsn_since_freeze = std::min(min_lsn_since_freeze, lsn);
+    }
+
+    /// Waits for `lsn`'s turn and runs `fn` under apply_mu.
+    template <typename Fn>
+    Status publish(uint64_t lsn, Fn&& fn) {
+        std::unique_lock<std::mutex> lock(apply_mu);
+        apply_cv.wait(lock, [&] { return next_apply == lsn || !failed.is_ok(); });
+        if (!failed.is_ok()) return failed;
+        fn();
+        ++next_apply;
+        apply_cv.notify_all();
+        return Status::ok();
+    }
+
+    void fail(const Status& s) {
+        std::lock_guard<std::mutex> lock(apply_mu);
+        if (failed.is_ok()) {
+            failed = s;
+            detail::log(LogLevel::kError, "collection {}: writes stopped: {}", dir, s.to_string());
+        }
+        apply_cv.notify_all();
+    }
+
+    std::shared_ptr<collection::HotTier> acquire_active() {
+        std::lock_guard<std::mutex> lock(view_mu);
+        active->pending.fetch_add(1);
+        return active;
+    }
+
+    void release(collection::HotTier* t) {
+        std::lock_guard<std::mutex> lock(apply_mu);
+        t->pending.fetch_sub(1);
+        apply_cv.notify_all();
+    }
+
+    void maybe_wake_worker() {
+        if (!options.background || options.consolidate_at == 0) return;
+        uint64_t hot = 0;
+        {
+            std::lock_guard<std::mutex> lock(view_mu);
+            hot = active->size();
+        }
+        if (hot >= options.consolidate_at) worker_cv.notify_one();
+    }
+
+    /// Applies one log record (open).
+    Status replay(uint64_t lsn, std::string_view payload);
+
+    // ---- consolidation ------------------------------------------------------------------
+
+    Result<ConsolidationReport> consolidate_once();
+    /// Makes `next_gen` (null: none, everything was deleted) the committed generation: masks the
+    /// ids touched since the snapshot, replaces the MANIFEST, swaps the view, truncates the log.
+    Status commit(std::shared_ptr<collection::Generation> next_gen, double recall);
+    void worker_loop();
+};
+
+}  // namespace strata
