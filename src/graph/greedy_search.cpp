@@ -50,7 +50,7 @@ size_t insert(SearchScratch& s, Candidate c, uint32_t list_size) {
 
 GreedyStats greedy_search(const Graph& graph, const VectorStore& store, const void* query,
                           const uint32_t* starts, uint32_t start_count, uint32_t list_size,
-                          bool locked, SearchScratch& s) {
+                          bool locked, SearchScratch& s, const NodeFilter* filter) {
     GreedyStats stats;
     s.reset();
     for (uint32_t i = 0; i < start_count; ++i) {
@@ -82,7 +82,9 @@ GreedyStats greedy_search(const Graph& graph, const VectorStore& store, const vo
         }
         uint32_t fresh = 0;
         for (uint32_t i = 0; i < degree; ++i) {
-            if (s.visit(nbrs[i])) s.fresh_ids[fresh++] = nbrs[i];
+            if (!s.visit(nbrs[i])) continue;
+            if (filter != nullptr && !filter->admits(nbrs[i])) continue;
+            s.fresh_ids[fresh++] = nbrs[i];
         }
         store.distances(query, s.fresh_ids.data(), fresh, s.fresh_dists.data());
         stats.distances += fresh;

@@ -3,9 +3,12 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
+#include "core/sorted_sets.hpp"
 #include "graph/graph.hpp"
+#include "graph/labels.hpp"
 #include "graph/vector_store.hpp"
 
 namespace strata::graph {
@@ -41,6 +44,13 @@ class SearchScratch {
     uint32_t epoch_ = 0;
 };
 
+/// Restricts a walk to the nodes carrying at least one label of `match` (ascending).
+struct NodeFilter {
+    const LabelView* labels = nullptr;
+    std::span<const uint32_t> match;
+    bool admits(uint32_t id) const { return sorted_intersects(labels->of(id), match); }
+};
+
 struct GreedyStats {
     uint32_t hops = 0;       ///< nodes expanded
     uint32_t distances = 0;  ///< distances computed
@@ -49,8 +59,9 @@ struct GreedyStats {
 /// Searches from `start` for the L closest nodes to `query` (in the store's representation).
 /// On return scratch.list holds them sorted and scratch.pool the expanded nodes with their
 /// distances. `locked` reads neighbour lists under their locks (during a concurrent build).
+/// With a `filter`, only the nodes it admits enter the list (the starts are taken as given).
 GreedyStats greedy_search(const Graph& graph, const VectorStore& store, const void* query,
                           const uint32_t* starts, uint32_t start_count, uint32_t list_size,
-                          bool locked, SearchScratch& scratch);
+                          bool locked, SearchScratch& scratch, const NodeFilter* filter = nullptr);
 
 }  // namespace strata::graph

@@ -35,11 +35,12 @@ struct ThreadState {
     std::vector<uint32_t> ids;
     std::vector<float> dists;
     std::vector<uint32_t> targets;
+    std::vector<uint32_t> starts;
 };
 
 /// Adds the edge node -> target unless present; prunes target's list when it is full.
 void add_reverse_edge(const VectorStore& store, Graph& graph, uint32_t target, uint32_t node,
-                      const VamanaOptions& opt, ThreadState& ts) {
+                      const VamanaOptions& opt, ThreadState& ts, const LabelView* labels) {
     tbb::spin_mutex::scoped_lock lock(graph.lock(target));
     const auto nbrs = graph.neighbors(target);
     if (std::find(nbrs.begin(), nbrs.end(), node) != nbrs.end()) return;
@@ -52,14 +53,35 @@ void add_reverse_edge(const VectorStore& store, Graph& graph, uint32_t target, u
     ts.pool.clear();
     for (size_t i = 0; i < ts.ids.size(); ++i) ts.pool.push_back({ts.dists[i], ts.ids[i]});
     robust_prune(store, target, ts.pool, opt.alpha, opt.degree_max, opt.pool_max, ts.pruned,
-                 ts.prune_scratch);
+                 ts.prune_scratch, labels);
     graph.set_neighbors(target, ts.pruned);
 }
 
+/// Labels of a filter-aware build: the rows' labels and each label's start node.
+struct BuildLabels {
+    const LabelView* view = nullptr;
+    const std::vector<uint32_t>* start = nullptr;
+};
+
 void insert_node(const VectorStore& store, Graph& graph, uint32_t node, uint32_t medoid,
-                 const VamanaOptions& opt, ThreadState& ts) {
+                 const VamanaOptions& opt, ThreadState& ts, BuildLabels lb = {}) {
     greedy_search(graph, store, store.vector(node), &medoid, 1, opt.list_size, true, ts.search);
     ts.pool = ts.search.pool;
+    if (lb.view != nullptr && !lb.view->of(node).empty()) {
+        // The walk restricted to the node's labels, from their start nodes: its nearest
+        // same-label nodes join the pool even when they are far away.
+        const NodeFilter filter{lb.view, lb.view->of(node)};
+        ts.starts.clear();
+        for (uint32_t l : filter.match) {
+            if ((*lb.start)[l] != node) ts.starts.push_back((*lb.start)[l]);
+        }
+        if (!ts.starts.empty()) {
+            greedy_search(graph, store, store.vector(node), ts.starts.data(),
+                          static_cast<uint32_t>(ts.starts.size()), opt.list_size, true, ts.search,
+                          &filter);
+            ts.pool.insert(ts.pool.end(), ts.search.pool.begin(), ts.search.pool.end());
+        }
+    }
     // Keep the node's current neighbours as candidates too (they matter on re-insertion).
     {
         const uint32_t d = graph.copy_neighbors_locked(node, ts.search.nbr_ids.data());
@@ -71,19 +93,22 @@ void insert_node(const VectorStore& store, Graph& graph, uint32_t node, uint32_t
         for (size_t i = 0; i < ts.ids.size(); ++i) ts.pool.push_back({ts.dists[i], ts.ids[i]});
     }
     robust_prune(store, node, ts.pool, opt.alpha, opt.degree_max, opt.pool_max, ts.pruned,
-                 ts.prune_scratch);
+                 ts.prune_scratch, lb.view);
     {
         tbb::spin_mutex::scoped_lock lock(graph.lock(node));
         graph.set_neighbors(node, ts.pruned);
     }
     // ts.pruned is reused by add_reverse_edge; iterate over a copy.
     ts.targets.assign(ts.pruned.begin(), ts.pruned.end());
-    for (uint32_t target : ts.targets) add_reverse_edge(store, graph, target, node, opt, ts);
+    for (uint32_t target : ts.targets) {
+        add_reverse_edge(store, graph, target, node, opt, ts, lb.view);
+    }
 }
 
 /// Final pass: every list over R is pruned back to R.
 void prune_overfull(const VectorStore& store, Graph& graph, const VamanaOptions& opt,
-                    tbb::enumerable_thread_specific<ThreadState>& states) {
+                    tbb::enumerable_thread_specific<ThreadState>& states,
+                    const LabelView* labels = nullptr) {
     tbb::parallel_for(tbb::blocked_range<uint32_t>(0, graph.size(), 1024), [&](const auto& r) {
         ThreadState& ts = states.local();
         for (uint32_t node = r.begin(); node != r.end(); ++node) {
@@ -95,7 +120,7 @@ void prune_overfull(const VectorStore& store, Graph& graph, const VamanaOptions&
             ts.pool.clear();
             for (size_t i = 0; i < ts.ids.size(); ++i) ts.pool.push_back({ts.dists[i], ts.ids[i]});
             robust_prune(store, node, ts.pool, opt.alpha, opt.degree_max, opt.pool_max, ts.pruned,
-                         ts.prune_scratch);
+                         ts.prune_scratch, labels);
             graph.set_neighbors(node, ts.pruned);
         }
     });
@@ -125,7 +150,7 @@ Status VamanaOptions::validate() const {
 
 void robust_prune(const VectorStore& store, uint32_t node, std::vector<Candidate>& pool,
                   float alpha, uint32_t degree_max, uint32_t pool_max, std::vector<uint32_t>& out,
-                  std::vector<float>& occlusion) {
+                  std::vector<float>& occlusion, const LabelView* labels) {
     out.clear();
     std::sort(pool.begin(), pool.end(), less);
     // Drop the node itself and duplicate ids (sorted by (dist, id), duplicates are adjacent only
@@ -155,6 +180,10 @@ void robust_prune(const VectorStore& store, uint32_t node, std::vector<Candidate
             rest_pos.clear();
             for (size_t j = i + 1; j < pool.size(); ++j) {
                 if (occlusion[j] >= alpha) continue;
+                if (labels != nullptr && !covers_shared(labels->of(node), labels->of(pool[j].id),
+                                                        labels->of(pool[i].id))) {
+                    continue;  // s lacks a label node and c share: c keeps its own edge
+                }
                 rest_ids.push_back(pool[j].id);
                 rest_pos.push_back(static_cast<uint32_t>(j));
             }
@@ -211,10 +240,12 @@ uint32_t find_medoid(const VectorStore& store) {
     return result.second;
 }
 
-Result<VamanaResult> build_vamana(const VectorStore& store, const VamanaOptions& opt) {
+Result<VamanaResult> build_vamana(const VectorStore& store, const VamanaOptions& opt,
+                                  const LabelView* labels) {
     STRATA_RETURN_IF_ERROR(opt.validate());
     const uint32_t n = store.size();
     if (n == 0) return Status::invalid_argument("cannot build a graph over 0 vectors");
+    if (labels != nullptr) STRATA_RETURN_IF_ERROR(check_labels(*labels, n));
     const auto t0 = std::chrono::steady_clock::now();
     try {
         const int threads = opt.threads > 0 ? opt.threads : tbb::this_task_arena::max_concurrency();
@@ -225,6 +256,11 @@ Result<VamanaResult> build_vamana(const VectorStore& store, const VamanaOptions&
         res.graph = Graph(n, capacity);
         arena.execute([&] {
             res.medoid = find_medoid(store);
+            BuildLabels lb;
+            if (labels != nullptr) {
+                res.label_start = choose_label_starts(*labels, opt.seed);
+                lb = {labels, &res.label_start};
+            }
             std::vector<uint32_t> order(n);
             std::iota(order.begin(), order.end(), 0u);
             Rng rng(opt.seed);
@@ -234,11 +270,11 @@ Result<VamanaResult> build_vamana(const VectorStore& store, const VamanaOptions&
             tbb::parallel_for(tbb::blocked_range<uint32_t>(0, n, 64), [&](const auto& r) {
                 ThreadState& ts = states.local();
                 for (uint32_t i = r.begin(); i != r.end(); ++i) {
-                    insert_node(store, res.graph, order[i], res.medoid, opt, ts);
+                    insert_node(store, res.graph, order[i], res.medoid, opt, ts, lb);
                 }
                 if (opt.progress != nullptr) opt.progress->add(r.size());
             });
-            prune_overfull(store, res.graph, opt, states);
+            prune_overfull(store, res.graph, opt, states, labels);
         });
         res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         return res;

@@ -9,6 +9,7 @@
 
 #include "graph/graph.hpp"
 #include "graph/greedy_search.hpp"
+#include "graph/labels.hpp"
 #include "graph/vector_store.hpp"
 
 namespace strata {
@@ -42,6 +43,8 @@ struct VamanaOptions {
 struct VamanaResult {
     Graph graph;
     uint32_t medoid = 0;
+    /// Start node of each label (filter-aware builds; UINT32_MAX for a label no node carries).
+    std::vector<uint32_t> label_start;
     double seconds = 0;
 };
 
@@ -49,7 +52,15 @@ struct VamanaResult {
 /// random order (greedy search with L, RobustPrune of the visited pool with α = 1 then α),
 /// reverse edges re-pruned when a list overflows, and a final pass pruning every list to R.
 /// Errors: InvalidArgument for bad options or an empty store. Thread-safe w.r.t. the store.
-Result<VamanaResult> build_vamana(const VectorStore& store, const VamanaOptions& options);
+///
+/// With `labels` the graph is also filter-aware (Filtered-DiskANN, WWW 2023): one start node
+/// per label; each node's candidate pool joins the unfiltered search from the medoid with a
+/// search from its labels' start nodes that walks only nodes sharing a label with it; and every
+/// prune is FilteredRobustPrune (see robust_prune). Unfiltered searches keep their paths and a
+/// search restricted to any label stays connected, rare labels included. InvalidArgument when
+/// the labels do not describe the store's rows.
+Result<VamanaResult> build_vamana(const VectorStore& store, const VamanaOptions& options,
+                                  const LabelView* labels = nullptr);
 
 /// Links `nodes` into an existing graph over `store` (FreshDiskANN's insert phase): each is
 /// found by greedy search from `entry`, pruned with RobustPrune and gets reverse edges, in
@@ -66,9 +77,11 @@ uint32_t find_medoid(const VectorStore& store);
 /// may contain `node` and duplicates) selects at most R ids into `out`: closest first, then each
 /// candidate only if no selected s has alpha * d(s, c) <= d(node, c); a first pass with α = 1,
 /// then a second with the given α to fill remaining slots. `pool` is sorted in place.
+/// With `labels` (FilteredRobustPrune): a selected s dominates c only when s also carries every
+/// label that `node` and c share, so no label loses its path through c.
 void robust_prune(const VectorStore& store, uint32_t node, std::vector<Candidate>& pool,
                   float alpha, uint32_t degree_max, uint32_t pool_max, std::vector<uint32_t>& out,
-                  std::vector<float>& scratch);
+                  std::vector<float>& scratch, const LabelView* labels = nullptr);
 
 struct GraphSearchOptions {
     /// Neighbours returned. Default 10.
