@@ -40,11 +40,11 @@ void print_json(const BuildReport& r, const std::string& out) {
         "\"average_degree\": {:.3f}, \"seconds\": {{\"prepare\": {:.3f}, \"pq_train\": {:.3f}, "
         "\"pq_encode\": {:.3f}, \"graph\": {:.3f}, \"layout\": {:.3f}, \"nav\": {:.3f}, "
         "\"total\": {:.3f}}}, \"nav_samples\": {}, \"peak_rss_bytes\": {}, "
-        "\"memory_budget_bytes\": {}}}\n",
+        "\"memory_budget_bytes\": {}, \"labels\": {}}}\n",
         out, r.rows_read, r.rows_indexed, r.rows_skipped, r.dim, dtype_name(r.dtype), r.pq_bytes,
         r.partitioned ? "true" : "false", r.shards, r.average_degree, r.seconds_prepare,
         r.seconds_pq_train, r.seconds_pq_encode, r.seconds_graph, r.seconds_layout, r.seconds_nav,
-        r.seconds_total, r.nav_samples, r.peak_rss_bytes, r.memory_budget_bytes);
+        r.seconds_total, r.nav_samples, r.peak_rss_bytes, r.memory_budget_bytes, r.label_count);
 }
 
 int run_build(BuildArgs& a, const GlobalFlags& global) {
@@ -89,6 +89,11 @@ void register_build(CLI::App& app, GlobalFlags& global, int& exit_code) {
     cmd->add_option("--ids", o.ids_path,
                     "External ids: .txt with one id per line, or raw little-endian u64 "
                     "(default: row numbers)");
+    cmd->add_option("--labels", o.labels_path,
+                    "Labels file for filtered search: line i = the comma-separated labels of row "
+                    "i (DiskANN's format). Builds a filter-aware graph (a start node per label, "
+                    "label-aware pruning) and stores the labels in the index; one-shot builds "
+                    "only");
     cmd->add_option("--format", o.data_format, "Input format (auto = by extension)");
     cmd->add_option("--seed", o.seed, "Seed for sampling, k-means and insertion order");
     cmd->add_option("--pq-sample", o.pq_train_sample, "Rows the PQ codebook trains on");

@@ -17,6 +17,8 @@
 #include "commands.hpp"
 #include "core/sysinfo.hpp"
 #include "io/dataset.hpp"
+#include "io/labels.hpp"
+#include "search/filter.hpp"
 
 namespace strata::tools {
 namespace {
@@ -35,6 +37,29 @@ struct SearchArgs {
     bool no_nav = false;
     uint64_t limit = 0;
     std::string out;
+    std::string filter;  // label filter of every query (JSON)
+    std::string filter_plan = "auto";
+    uint64_t scan_limit = 0;
+    std::string post_filter;  // labels file: apply --filter to the results only (baseline)
+};
+
+Result<FilterPlan> parse_filter_plan(const std::string& name) {
+    if (name == "auto") return FilterPlan::kAuto;
+    if (name == "graph") return FilterPlan::kGraph;
+    if (name == "scan") return FilterPlan::kScan;
+    return Status::invalid_argument(
+        fmt::format("--filter-plan '{}': expected auto, graph or scan", name));
+}
+
+/// Post-filtering (the baseline filtered search is measured against): the label filter is
+/// checked on each result's labels, read from a labels file by external id (= row number).
+struct PostFilter {
+    io::LabelSets labels;
+    LabelFilter filter;
+    static bool pass(uint64_t id, const void* self) {
+        const auto* p = static_cast<const PostFilter*>(self);
+        return id < p->labels.rows() && p->filter.matches(p->labels.of(id));
+    }
 };
 
 Result<std::vector<uint32_t>> parse_list(const std::string& text, const char* flag) {
@@ -61,6 +86,8 @@ struct Row {
     double qps = 0;
     double mean_us = 0, p50 = 0, p99 = 0, p999 = 0;
     double reads = 0, bytes = 0, hops = 0, cache_hits = 0, nav_hops = 0, io_us = 0, cpu_us = 0;
+    double scanned = 0;
+    uint64_t short_results = 0;  // queries with fewer results than min(k, true matches)
 };
 
 double percentile(std::vector<uint32_t>& v, double p) {
@@ -264,6 +291,53 @@ int run_search(const SearchArgs& a, const GlobalFlags& global) {
             static_cast<double>(info.cache_ram_bytes) / mib);
     }
 
+    // Label filter: in the traversal (the index's labels), or on the results (--post-filter).
+    std::optional<LabelFilter> label_filter;
+    std::optional<PostFilter> post;
+    FilterPlan plan = FilterPlan::kAuto;
+    {
+        auto pl = parse_filter_plan(a.filter_plan);
+        if (!pl.is_ok()) return fail("search", pl.status());
+        plan = *pl;
+    }
+    if (!a.post_filter.empty() && a.filter.empty()) {
+        return fail("search", Status::invalid_argument("--post-filter needs --filter"));
+    }
+    if (!a.filter.empty() && a.post_filter.empty()) {
+        auto f = (*index)->parse_filter(a.filter);
+        if (!f.is_ok()) return fail("search", f.status());
+        label_filter = std::move(*f);
+        if (!global.quiet) {
+            fmt::print(stderr, "  filter: at most {} matching nodes ({:.3f}%), {} labels\n",
+                       (*index)->estimate_matches(*label_filter),
+                       100.0 * static_cast<double>((*index)->estimate_matches(*label_filter)) /
+                           static_cast<double>(info.node_count),
+                       info.label_count);
+        }
+    } else if (!a.filter.empty()) {
+        auto l = io::read_labels(a.post_filter);
+        if (!l.is_ok()) return fail("search", l.status());
+        post.emplace();
+        post->labels = std::move(*l);
+        const io::LabelSets& ls = post->labels;
+        auto f = search::parse_label_filter(a.filter, [&](std::string_view name) {
+            auto id = ls.id(name);
+            return id.is_ok() ? *id : LabelFilter::kUnknown;
+        });
+        if (!f.is_ok()) return fail("search", f.status());
+        post->filter = std::move(*f);
+    }
+    const auto apply_filter = [&](SearchParams& p) {
+        if (label_filter) {
+            p.label_filter = &*label_filter;
+            p.filter_plan = plan;
+            p.scan_limit = a.scan_limit;
+        } else if (post) {
+            p.filter = &PostFilter::pass;
+            p.filter_context = &*post;
+        }
+    };
+
     const size_t stride = queries->row_stride_bytes();
     std::vector<uint64_t> ids(nq * a.k);
     std::vector<float> dists(nq * a.k);
@@ -276,6 +350,7 @@ int run_search(const SearchArgs& a, const GlobalFlags& global) {
         p.k = a.k;
         p.list_size = std::max(a.k, (*lists)[0]);
         p.beam_width = a.beam_width;
+        apply_filter(p);
         const uint64_t w = std::min<uint64_t>(nq, 64);
         Status st =
             (*index)->search_batch(queries->row(0), queries->dtype(), queries->dim(), w, stride, p,
@@ -285,9 +360,9 @@ int run_search(const SearchArgs& a, const GlobalFlags& global) {
     if (!global.quiet && !global.json) {
         fmt::print(
             "{:>9} {:>5} {:>3} {:>3} {:>8} {:>9} {:>8} {:>8} {:>8} {:>9} {:>7} {:>6} {:>6} "
-            "{:>7} {:>7}\n",
+            "{:>7} {:>7} {:>8} {:>6}\n",
             "mode", "L", "W", "T", "recall", "QPS", "mean_us", "p50_us", "p99_us", "p999_us",
-            "reads", "hops", "cache", "io_us", "cpu_us");
+            "reads", "hops", "cache", "io_us", "cpu_us", "scanned", "short");
     }
     for (SearchMode mode : modes) {
         for (uint32_t L : *lists) {
@@ -296,6 +371,7 @@ int run_search(const SearchArgs& a, const GlobalFlags& global) {
             p.list_size = std::max(L, a.k);
             p.beam_width = a.beam_width;
             p.mode = mode;
+            apply_filter(p);
             const auto t0 = std::chrono::steady_clock::now();
             Status st = (*index)->search_batch(queries->row(0), queries->dtype(), queries->dim(),
                                                nq, stride, p, a.threads, ids.data(), dists.data(),
@@ -317,31 +393,42 @@ int run_search(const SearchArgs& a, const GlobalFlags& global) {
                 r.nav_hops += s.nav_hops;
                 r.io_us += s.io_us;
                 r.cpu_us += s.cpu_us;
+                r.scanned += s.scanned;
             }
             const auto n = static_cast<double>(nq);
             r.mean_us = sum / n;
-            for (double* f :
-                 {&r.reads, &r.bytes, &r.hops, &r.cache_hits, &r.nav_hops, &r.io_us, &r.cpu_us}) {
+            for (double* f : {&r.reads, &r.bytes, &r.hops, &r.cache_hits, &r.nav_hops, &r.io_us,
+                              &r.cpu_us, &r.scanned}) {
                 *f /= n;
             }
             r.p50 = percentile(lat, 0.5);
             r.p99 = percentile(lat, 0.99);
             r.p999 = percentile(lat, 0.999);
             if (gt) {
-                uint64_t hit = 0;
+                // Filtered ground truth pads rows with fewer than k matches with id 2^32-1:
+                // recall counts the true neighbours that exist, and a query is short when it
+                // returned fewer than min(k, matches) results.
+                uint64_t hit = 0, want = 0;
+                constexpr uint32_t kPad = std::numeric_limits<uint32_t>::max();
                 for (uint64_t q = 0; q < nq; ++q) {
                     const uint32_t* truth = gt->row(static_cast<uint32_t>(q));
+                    uint32_t valid = 0, got = 0;
+                    for (uint32_t j = 0; j < a.k; ++j) valid += truth[j] != kPad ? 1 : 0;
+                    want += valid;
                     for (uint32_t i = 0; i < a.k; ++i) {
                         const uint64_t id = ids[q * a.k + i];
+                        if (id == std::numeric_limits<uint64_t>::max()) continue;
+                        ++got;
                         for (uint32_t j = 0; j < a.k; ++j) {
-                            if (truth[j] == id) {
+                            if (truth[j] != kPad && truth[j] == id) {
                                 ++hit;
                                 break;
                             }
                         }
                     }
+                    if (got < valid) ++r.short_results;
                 }
-                r.recall = static_cast<double>(hit) / (n * a.k);
+                r.recall = want == 0 ? 1.0 : static_cast<double>(hit) / static_cast<double>(want);
             }
             if (global.json) {
                 fmt::print(
@@ -352,7 +439,8 @@ int run_search(const SearchArgs& a, const GlobalFlags& global) {
                     "\"hops_mean\": {:.2f}, \"cache_hits_mean\": {:.2f}, \"nav_hops_mean\": "
                     "{:.2f}, \"io_us_mean\": {:.1f}, \"cpu_us_mean\": {:.1f}, \"queries\": {}, "
                     "\"cache_nodes\": {}, \"nav_nodes\": {}, \"io\": \"{}\", "
-                    "\"resident_bytes\": {}, \"peak_rss_bytes\": {}}}\n",
+                    "\"resident_bytes\": {}, \"peak_rss_bytes\": {}, \"scanned_mean\": {:.1f}, "
+                    "\"short_results\": {}, \"filter\": \"{}\", \"filter_plan\": \"{}\"}}\n",
                     search_mode_name(mode), r.L, a.beam_width, a.threads, a.k,
                     r.recall < 0 ? std::string("null") : fmt::format("{:.4f}", r.recall), r.qps,
                     r.mean_us, r.p50, r.p99, r.p999, r.reads, r.bytes, r.hops, r.cache_hits,
@@ -360,15 +448,16 @@ int run_search(const SearchArgs& a, const GlobalFlags& global) {
                     info.io_backend,
                     info.pq_ram_bytes + info.ids_ram_bytes + info.nav_ram_bytes +
                         info.cache_ram_bytes,
-                    peak_rss_bytes());
+                    peak_rss_bytes(), r.scanned, r.short_results,
+                    label_filter ? "index" : (post ? "post" : "none"), a.filter_plan);
             } else if (!global.quiet) {
                 fmt::print(
                     "{:>9} {:>5} {:>3} {:>3} {:>8} {:>9.1f} {:>8.1f} {:>8.0f} {:>8.0f} "
-                    "{:>9.0f} {:>7.2f} {:>6.1f} {:>6.1f} {:>7.1f} {:>7.1f}\n",
+                    "{:>9.0f} {:>7.2f} {:>6.1f} {:>6.1f} {:>7.1f} {:>7.1f} {:>8.1f} {:>6}\n",
                     search_mode_name(mode), r.L, a.beam_width, a.threads,
                     r.recall < 0 ? std::string("-") : fmt::format("{:.4f}", r.recall), r.qps,
                     r.mean_us, r.p50, r.p99, r.p999, r.reads, r.hops, r.cache_hits, r.io_us,
-                    r.cpu_us);
+                    r.cpu_us, r.scanned, r.short_results);
             }
             std::fflush(stdout);
             rows.push_back(r);
@@ -424,6 +513,19 @@ void register_search(CLI::App& app, GlobalFlags& global, int& exit_code) {
     cmd->add_option("--limit", args->limit, "Search only the first N queries (0 = all)");
     cmd->add_option("--out", args->out,
                     "Write the result ids of the last L as .ibin (u32 n, u32 k, int32 ids)");
+    cmd->add_option("--filter", args->filter,
+                    "Label filter of every query, Qdrant style: '{\"must\": [{\"key\": \"label\", "
+                    "\"match\": {\"value\": \"red\"}}]}' (must, should, must_not; value or "
+                    "any). The index must be built with --labels; recall against a filtered "
+                    "ground truth (strata gt --filter)");
+    cmd->add_option("--filter-plan", args->filter_plan,
+                    "auto (scan when few nodes can match, else the filtered graph walk), graph "
+                    "or scan");
+    cmd->add_option("--scan-limit", args->scan_limit,
+                    "auto plan: scan when at most this many nodes may match (0 = 64 x L)");
+    cmd->add_option("--post-filter", args->post_filter,
+                    "Baseline: apply --filter to the results of an unfiltered search, with the "
+                    "labels of each result read from this labels file (row = external id)");
     cmd->add_flag("--quiet", global.quiet, "No header or table (JSON lines still print)");
     cmd->add_flag("--json", global.json, "One JSON object per (mode, L) on stdout");
     cmd->callback([args, &global, &exit_code] { exit_code = run_search(*args, global); });

@@ -34,6 +34,11 @@ struct BuildOptions {
     /// Optional external ids file (one u64 per row: ".txt" one per line, else raw
     /// little-endian u64). Default: the row number in the data file.
     std::string ids_path;
+    /// Optional labels file for filtered search (line i = the comma-separated labels of row i,
+    /// DiskANN's format; an empty line = no label). The graph is then built filter-aware and the
+    /// labels are stored in the index. One-shot builds only (NotSupported when the budget calls
+    /// for shards). Default none.
+    std::string labels_path;
     /// Skip rows with NaN/Inf (or zero norm under cosine) instead of refusing the build; the
     /// skipped count goes to meta.json. Default false.
     bool skip_bad = false;
@@ -87,6 +92,7 @@ struct BuildReport {
     double seconds_nav = 0;      ///< sampling and building the navigation graph
     uint64_t nav_samples = 0;    ///< nodes in the navigation graph (0 = none)
     bool sector_packed = false;  ///< nodes reordered so that graph neighbours share sectors
+    uint32_t label_count = 0;    ///< distinct labels stored (0 = no labels file)
     double seconds_total = 0;
 };
 

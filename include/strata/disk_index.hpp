@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
+#include <strata/filter.hpp>
 #include <strata/status.hpp>
 #include <strata/types.hpp>
 
@@ -21,6 +23,19 @@ enum class SearchMode : uint8_t {
     /// DiskANN's synchronous rounds: read the beam_width closest unexpanded candidates, wait for
     /// all of them, expand them, repeat.
     kRounds,
+};
+
+/// How a query with a label filter is answered.
+enum class FilterPlan : uint8_t {
+    /// Scan when the matches estimated from the label counts are at most scan_limit, else walk
+    /// the graph. Default.
+    kAuto,
+    /// Walk the filter-aware graph from the filter's label start nodes, expanding only nodes
+    /// that carry one of the labels of the filter's most selective clause.
+    kGraph,
+    /// Score every matching node by PQ in RAM and re-rank the list_size best by their full
+    /// vectors (exact when at most list_size nodes match).
+    kScan,
 };
 
 /// "pipelined", "rounds"; parse accepts the same names.
@@ -61,6 +76,12 @@ struct SearchParams {
     /// several times per query: keep it cheap and thread-safe. Default none (every node).
     bool (*filter)(uint64_t id, const void* context) = nullptr;
     const void* filter_context = nullptr;
+    /// Optional label filter (the index must hold labels): only matching nodes are returned,
+    /// and the result holds min(k, matching nodes) items. Not owned; must outlive the call.
+    const LabelFilter* label_filter = nullptr;
+    FilterPlan filter_plan = FilterPlan::kAuto;
+    /// kAuto scans when at most this many nodes may match; 0 = 64 * list_size.
+    uint64_t scan_limit = 0;
 };
 
 /// What one query cost.
@@ -74,6 +95,7 @@ struct QueryStats {
     uint32_t io_us = 0;            ///< microseconds blocked waiting for reads
     uint32_t cpu_us = 0;           ///< the rest of the query's wall time
     uint32_t total_us = 0;         ///< wall time of the query
+    uint32_t scanned = 0;          ///< nodes a filter scan scored by PQ (0: graph walk only)
 };
 
 /// What an open index holds and what it costs in RAM.
@@ -94,9 +116,11 @@ struct DiskIndexInfo {
     uint64_t pq_ram_bytes = 0;  ///< PQ codes and codebook
     uint64_t ids_ram_bytes =
         0;  ///< external ids (0 when they are the row numbers; 4 B each when they fit in u32)
-    uint64_t nav_ram_bytes = 0;    ///< navigation graph
-    uint64_t cache_ram_bytes = 0;  ///< node cache, data and index
-    double open_seconds = 0;       ///< open, including the cache warm-up
+    uint64_t nav_ram_bytes = 0;     ///< navigation graph
+    uint64_t cache_ram_bytes = 0;   ///< node cache, data and index
+    double open_seconds = 0;        ///< open, including the cache warm-up
+    uint32_t label_count = 0;       ///< distinct filter labels (0: the index has no labels)
+    uint64_t labels_ram_bytes = 0;  ///< node labels, per-label postings and names
 };
 
 /// An open index. Thread-safe: any number of threads may search at once; each borrows a
@@ -132,6 +156,16 @@ class DiskIndex {
     Status search_batch(const void* queries, DType dtype, uint32_t dim, uint64_t nq,
                         size_t stride_bytes, const SearchParams& params, int threads, uint64_t* ids,
                         float* dists, QueryStats* stats = nullptr) const;
+
+    /// Parses a Qdrant-style label filter, resolving label names against this index:
+    /// {"must"|"should"|"must_not": [{"key": "label", "match": {"value": "x"} | {"any": [...]}}]}.
+    /// A name the index does not know makes its clause match nothing. InvalidArgument naming
+    /// the part for malformed JSON, unknown fields, other keys or range conditions, and when the
+    /// index holds no labels.
+    Result<LabelFilter> parse_filter(std::string_view json) const;
+
+    /// Upper bound of the nodes `filter` matches, from the label counts (what kAuto plans by).
+    uint64_t estimate_matches(const LabelFilter& filter) const;
 
     /// External id of internal node `node` (< info().node_count; asserted).
     uint64_t external_id(uint64_t node) const;

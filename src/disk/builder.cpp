@@ -22,6 +22,7 @@
 #include "disk/builder_graph.hpp"
 #include "disk/builder_plan.hpp"
 #include "disk/index_writer.hpp"
+#include "disk/labels_file.hpp"
 #include "disk/meta.hpp"
 #include "disk/nav_graph.hpp"
 #include "disk/sector_packing.hpp"
@@ -29,6 +30,7 @@
 #include "graph/vamana.hpp"
 #include "io/dataset.hpp"
 #include "io/file_util.hpp"
+#include "io/labels.hpp"
 #include "quant/pq.hpp"
 
 namespace strata {
@@ -74,7 +76,32 @@ struct Prepared {
     disk::InputScan scan;
     uint64_t rows_read = 0;
     bool normalized = false;
+    /// Labels of the indexed rows in row order (labels_path given); start nodes unset.
+    std::optional<disk::IndexLabels> labels;
 };
+
+/// The labels of the kept rows (bad rows dropped like their vectors).
+Result<disk::IndexLabels> load_labels(const std::string& path, uint64_t rows,
+                                      const std::vector<uint64_t>& bad) {
+    STRATA_ASSIGN_OR_RETURN(io::LabelSets sets, io::read_labels(path, rows));
+    disk::IndexLabels r;
+    r.names.reserve(sets.label_count());
+    for (uint32_t l = 0; l < sets.label_count(); ++l) r.names.push_back(sets.name(l));
+    r.offsets.reserve(rows - bad.size() + 1);
+    r.offsets.push_back(0);
+    size_t next_bad = 0;
+    for (uint64_t i = 0; i < rows; ++i) {
+        if (next_bad < bad.size() && bad[next_bad] == i) {
+            ++next_bad;
+            continue;
+        }
+        const auto l = sets.of(i);
+        r.labels.insert(r.labels.end(), l.begin(), l.end());
+        r.offsets.push_back(r.labels.size());
+    }
+    r.start.assign(sets.label_count(), UINT32_MAX);
+    return r;
+}
 
 ProgressOptions bar(const BuildOptions& o) { return {.quiet = !o.progress}; }
 
@@ -150,6 +177,9 @@ Result<Prepared> prepare(const std::string& data_path, const std::string& out_di
             continue;
         }
         p.ids.push_back(all_ids.empty() ? i : all_ids[i]);
+    }
+    if (!o.labels_path.empty()) {
+        STRATA_ASSIGN_OR_RETURN(p.labels, load_labels(o.labels_path, input.size(), bad));
     }
     p.normalized = o.metric == Metric::kCosine;
     if (bad.empty() && !p.normalized) {
@@ -282,8 +312,9 @@ Result<std::unique_ptr<graph::FullPrecisionStore>> make_store(const io::Dataset&
         [&data] { data.advise(io::AccessPattern::kDontNeed); });
 }
 
-/// `order` receives the node order written (position -> row), empty for row order.
-Status build_graph_one_shot(const io::Dataset& data, const Prepared& p, const BuildOptions& o,
+/// `order` receives the node order written (position -> row), empty for row order. With labels
+/// the graph is filter-aware and p.labels is permuted to the written order with its start nodes.
+Status build_graph_one_shot(const io::Dataset& data, Prepared& p, const BuildOptions& o,
                             uint32_t nodes_per_sector, disk::IndexWriter& writer, BuildReport& rep,
                             std::vector<uint32_t>& order) {
     auto t0 = Clock::now();
@@ -295,7 +326,9 @@ Status build_graph_one_shot(const io::Dataset& data, const Prepared& p, const Bu
         graph::VamanaOptions vo = vamana_options(o);
         Progress graph_bar("graph", data.size(), bar(o));
         vo.progress = &graph_bar;
-        STRATA_ASSIGN_OR_RETURN(built, graph::build_vamana(*store, vo));
+        graph::LabelView lv;
+        if (p.labels) lv = p.labels->view();
+        STRATA_ASSIGN_OR_RETURN(built, graph::build_vamana(*store, vo, p.labels ? &lv : nullptr));
         graph_bar.finish();
     } else {
         if (t_prebuilt->graph->size() != data.size() || t_prebuilt->medoid >= data.size()) {
@@ -318,6 +351,23 @@ Status build_graph_one_shot(const io::Dataset& data, const Prepared& p, const Bu
         std::vector<uint32_t> position(order.size());
         for (uint32_t i = 0; i < order.size(); ++i) position[order[i]] = i;
         entry = position[built.medoid];
+        if (p.labels) {
+            disk::IndexLabels& lb = *p.labels;
+            std::vector<uint64_t> offsets{0};
+            std::vector<uint32_t> labels;
+            offsets.reserve(lb.offsets.size());
+            labels.reserve(lb.labels.size());
+            for (uint32_t row : order) {
+                const auto l = lb.of(row);
+                labels.insert(labels.end(), l.begin(), l.end());
+                offsets.push_back(labels.size());
+            }
+            lb.offsets = std::move(offsets);
+            lb.labels = std::move(labels);
+            for (uint32_t& st : built.label_start) {
+                if (st != UINT32_MAX) st = position[st];
+            }
+        }
         std::vector<uint32_t> remapped;
         for (uint64_t i = 0; i < data.size(); ++i) {
             remapped.clear();
@@ -337,6 +387,11 @@ Status build_graph_one_shot(const io::Dataset& data, const Prepared& p, const Bu
     }
     data.advise(io::AccessPattern::kDontNeed);
     layout_bar.add(data.size() % chunk);
+    if (p.labels) {
+        p.labels->start = std::move(built.label_start);
+        STRATA_RETURN_IF_ERROR(writer.add_file(disk::FileKind::kLabels, p.labels->encode()));
+        rep.label_count = p.labels->label_count();
+    }
     rep.entry_point = entry;
     rep.seconds_layout = since(t0);
     return writer.set_entry_point(entry);
@@ -420,6 +475,7 @@ std::string meta_json(const disk::IndexLayoutParams& params, const Prepared& p,
     info.extra_strings = {
         {"source", data_path},
         {"ids", o.ids_path.empty() ? "row numbers" : o.ids_path},
+        {"labels", o.labels_path.empty() ? "none" : o.labels_path},
         {"graph_build", rep.partitioned ? "sharded" : "one-shot"},
         {"node_order",
          rep.sector_packed ? "sector-packed (graph neighbours share sectors)" : "row order"},
@@ -437,6 +493,7 @@ std::string meta_json(const disk::IndexLayoutParams& params, const Prepared& p,
         {"max_degree", static_cast<double>(rep.max_degree)},
         {"threads", static_cast<double>(o.threads)},
         {"nav_samples", static_cast<double>(rep.nav_samples)},
+        {"label_count", static_cast<double>(rep.label_count)},
         {"nav_degree", static_cast<double>(rep.nav_samples ? o.nav_degree : 0)},
         {"seed", static_cast<double>(o.seed)},
     };
@@ -477,6 +534,11 @@ Result<BuildReport> build(const std::string& data_path, const std::string& out_d
     std::vector<uint8_t> codes;
     STRATA_RETURN_IF_ERROR(build_pq(data, plan, o, writer, rep, may_pack ? &codes : nullptr));
     std::vector<uint32_t> order;  // position -> row; empty = row order
+    if (p.labels && (plan.partitioned || t_prebuilt != nullptr)) {
+        return Status::not_supported(
+            "a labels file needs a one-shot build: the memory budget calls for a sharded build "
+            "(raise --memory-gb)");
+    }
     if (plan.partitioned) {
         STRATA_RETURN_IF_ERROR(build_graph_sharded(data, p, plan, o, out_dir, writer, rep));
     } else {

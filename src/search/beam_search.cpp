@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "core/check.hpp"
+#include "core/sorted_sets.hpp"
 
 namespace strata::search {
 namespace {
@@ -34,7 +35,55 @@ uint64_t visited_capacity(const IndexContext& ctx) {
     return std::bit_ceil(2 * std::min<uint64_t>(inserts, ctx.layout.node_count + 1));
 }
 
+/// The smallest label in both ascending sets, or UINT32_MAX.
+uint32_t first_shared(std::span<const uint32_t> a, std::span<const uint32_t> b) {
+    auto i = a.begin();
+    auto j = b.begin();
+    while (i != a.end() && j != b.end()) {
+        if (*i == *j) return *i;
+        if (*i < *j) {
+            ++i;
+        } else {
+            ++j;
+        }
+    }
+    return UINT32_MAX;
+}
+
 }  // namespace
+
+uint64_t plan_filter(const disk::IndexLabels& labels, const LabelFilter& filter,
+                     std::vector<uint32_t>& clause) {
+    const auto count = [&](std::span<const uint32_t> c) {
+        uint64_t sum = 0;
+        for (uint32_t l : c) sum += labels.nodes_of(l).size();
+        return sum;
+    };
+    clause.clear();
+    bool have = false;
+    uint64_t best = labels.node_count();
+    for (const auto& c : filter.must) {
+        const uint64_t e = count(c);
+        if (!have || e < best) {
+            best = e;
+            clause.assign(c.begin(), c.end());
+            have = true;
+        }
+    }
+    if (!filter.should.empty()) {
+        uint64_t e = 0;
+        for (const auto& c : filter.should) e += count(c);
+        if (!have || e < best) {
+            best = e;
+            clause.clear();
+            for (const auto& c : filter.should) clause.insert(clause.end(), c.begin(), c.end());
+            std::sort(clause.begin(), clause.end());
+            clause.erase(std::unique(clause.begin(), clause.end()), clause.end());
+            have = true;
+        }
+    }
+    return std::min(best, labels.node_count());
+}
 
 Result<std::unique_ptr<QueryScratch>> QueryScratch::create(
     const IndexContext& ctx, std::shared_ptr<const io::SectorFile> file,
@@ -81,13 +130,21 @@ Result<std::unique_ptr<QueryScratch>> QueryScratch::create(
 class BeamSearch {
   public:
     BeamSearch(const IndexContext& ctx, const SearchParams& p, QueryScratch& s, QueryStats& st)
-        : ctx_(ctx), p_(p), s_(s), st_(st), layout_(ctx.layout), reader_(*s.reader_) {}
+        : ctx_(ctx), p_(p), s_(s), st_(st), layout_(ctx.layout), reader_(*s.reader_) {
+        if (p.label_filter != nullptr && !p.label_filter->empty()) label_filter_ = p.label_filter;
+    }
 
     Result<uint32_t> run() {
         const auto t0 = Clock::now();
         const uint64_t io_before = reader_.stats().io_wait_us;
-        start();
-        Status status = p_.mode == SearchMode::kRounds ? rounds() : pipelined();
+        Status status;
+        begin();
+        if (label_filter_ != nullptr) {
+            status = filtered();
+        } else {
+            start();
+            status = walk();
+        }
         if (!status.is_ok()) {
             // Let every read still in the kernel finish before the buffers are reused.
             if (!reader_.drain().is_ok()) s_.broken_ = true;
@@ -105,6 +162,73 @@ class BeamSearch {
 
   private:
     using Cand = QueryScratch::Cand;
+
+    Status walk() { return p_.mode == SearchMode::kRounds ? rounds() : pipelined(); }
+
+    // ---- filtered queries ----------------------------------------------------------------------
+    /// Plans by the label counts: a scan of the matching nodes when few may match, else a walk
+    /// restricted to the most selective clause's labels, completed by a scan when it found fewer
+    /// than k matches (so the result holds min(k, matches) items).
+    Status filtered() {
+        const uint64_t estimate = plan_filter(*ctx_.labels, *label_filter_, s_.walk_labels_);
+        if (estimate == 0) return Status::ok();  // no node carries the labels the filter needs
+        const uint64_t limit =
+            p_.scan_limit > 0 ? p_.scan_limit : uint64_t{kScanPerListEntry} * p_.list_size;
+        const bool scan = p_.filter_plan == FilterPlan::kScan ||
+                          (p_.filter_plan == FilterPlan::kAuto && estimate <= limit);
+        if (!scan) {
+            restricted_ = !s_.walk_labels_.empty();
+            start();
+            STRATA_RETURN_IF_ERROR(walk());
+            if (result_count_ >= p_.k) return Status::ok();
+        }
+        return scan_matching();
+    }
+
+    bool admits(uint32_t id) const {
+        return sorted_intersects(ctx_.labels->of(id), s_.walk_labels_);
+    }
+
+    /// Scores every node the filter matches by PQ (enumerated from the postings of the walk
+    /// clause, or all nodes), keeps the list_size best in the list and reads them.
+    Status scan_matching() {
+        const disk::IndexLabels& lb = *ctx_.labels;
+        if (!table_ready_) prepare_table();
+        scan_ = true;
+        restricted_ = false;
+        size_ = 0;
+        cursor_ = 0;
+        taken_ = 0;
+        const uint32_t chunk = std::max(layout_.degree_max, ctx_.nav_list_size);
+        uint32_t m = 0;
+        const auto flush = [&] {
+            ctx_.pq->adc_batch(s_.table_.data(), ctx_.codes, s_.fresh_ids_.data(), m,
+                               s_.fresh_dists_.data());
+            for (uint32_t j = 0; j < m; ++j) insert(s_.fresh_dists_[j], s_.fresh_ids_[j]);
+            st_.scanned += m;
+            m = 0;
+        };
+        const auto consider = [&](uint32_t node) {
+            if (!label_filter_->matches(lb.of(node))) return;
+            s_.fresh_ids_[m++] = node;
+            if (m == chunk) flush();
+        };
+        const std::vector<uint32_t>& clause = s_.walk_labels_;
+        if (clause.empty()) {
+            for (uint64_t node = 0; node < lb.node_count(); ++node) {
+                consider(static_cast<uint32_t>(node));
+            }
+        } else {
+            for (uint32_t l : clause) {
+                for (uint32_t node : lb.nodes_of(l)) {
+                    // A node with several of the clause's labels is taken at the first of them.
+                    if (first_shared(lb.of(node), clause) == l) consider(node);
+                }
+            }
+        }
+        flush();
+        return walk();
+    }
 
     // ---- visited set: open addressing, epoch-tagged so a new query clears it in O(1) ----------
     // Each id seen in this query has a slot whose flag says whether it was expanded.
@@ -167,6 +291,7 @@ class BeamSearch {
     void add_result(float dist, uint32_t id) {
         Scored* r = s_.results_.data();
         if (result_count_ == p_.k && !(dist < r[result_count_ - 1].dist)) return;
+        if (label_filter_ != nullptr && !label_filter_->matches(ctx_.labels->of(id))) return;
         if (p_.filter != nullptr && !p_.filter(ctx_.external_id(id), p_.filter_context)) return;
         for (uint32_t i = 0; i < result_count_; ++i) {
             if (r[i].id == id) return;
@@ -180,20 +305,52 @@ class BeamSearch {
     }
 
     // ---- the walk ----------------------------------------------------------------------------
-    void start() {
+    /// A new query: a new epoch clears the visited set (every plan uses it).
+    void begin() {
         if (++s_.epoch_ == 0) {  // wrapped: clear the tags once every 2^32 queries
             std::fill_n(s_.visited_epoch_.data(), s_.visited_mask_ + 1, 0u);
             if (ctx_.nav != nullptr) std::fill_n(s_.nav_epoch_.data(), ctx_.nav->size(), 0u);
             s_.epoch_ = 1;
         }
-        ctx_.pq->compute_table(s_.query_f32_.data(), ctx_.metric, s_.table_.data());
-        if (ctx_.nav != nullptr) {
+    }
+
+    void start() {
+        prepare_table();
+        if (restricted_) {
+            seed_from_labels();
+        } else if (ctx_.nav != nullptr) {
             seed_from_nav();
         } else {
             float d = 0;
             ctx_.pq->adc_batch(s_.table_.data(), ctx_.codes, &ctx_.medoid, 1, &d);
             visit(ctx_.medoid);
             insert(d, ctx_.medoid);
+        }
+    }
+
+    void prepare_table() {
+        ctx_.pq->compute_table(s_.query_f32_.data(), ctx_.metric, s_.table_.data());
+        table_ready_ = true;
+    }
+
+    /// A restricted walk starts from the start nodes of its labels (the closest list_size).
+    void seed_from_labels() {
+        const disk::IndexLabels& lb = *ctx_.labels;
+        s_.seeds_.clear();
+        for (uint32_t l : s_.walk_labels_) {
+            if (l >= lb.label_count() || lb.start[l] == disk::kNoNode) continue;
+            float d = 0;
+            ctx_.pq->adc_batch(s_.table_.data(), ctx_.codes, &lb.start[l], 1, &d);
+            s_.seeds_.push_back({d, lb.start[l]});
+        }
+        std::sort(s_.seeds_.begin(), s_.seeds_.end(),
+                  [](const Scored& a, const Scored& b) { return a.dist < b.dist; });
+        uint32_t seeded = 0;
+        for (const Scored& x : s_.seeds_) {
+            if (seeded == p_.list_size) break;
+            if (!visit(x.id)) continue;
+            insert(x.dist, x.id);
+            ++seeded;
         }
     }
 
@@ -257,6 +414,7 @@ class BeamSearch {
         const float exact = ctx_.exact(s_.query_.data(), v.vector, layout_.dim);
         add_result(exact, id);
         mark_done(id);
+        if (scan_) return Status::ok();  // a scan reads its candidates; it does not walk
         return expand_neighbors(id, v);
     }
 
@@ -268,6 +426,7 @@ class BeamSearch {
                                                       reader_.file().path(), id, j,
                                                       layout_.node_count));
             }
+            if (restricted_ && !admits(j)) continue;
             if (visit(j)) s_.fresh_ids_[m++] = j;
         }
         ctx_.pq->adc_batch(s_.table_.data(), ctx_.codes, s_.fresh_ids_.data(), m,
@@ -317,6 +476,7 @@ class BeamSearch {
             const disk::NodeView v = layout_.view_node(node);
             const float exact = ctx_.exact(s_.query_.data(), v.vector, layout_.dim);
             add_result(exact, mate);
+            if (scan_ || (restricted_ && !admits(mate))) continue;
             // A candidate taken while this sector was in flight was waiting for it.
             const bool awaited = flag(mate) == kAwaitingSector;
             float pq = 0;
@@ -463,6 +623,12 @@ class BeamSearch {
     uint32_t result_count_ = 0;
     uint32_t taken_ = 0;  // candidates taken from the list (read or served by the cache)
     uint32_t max_hops_ = IndexContext::max_hops(p_.list_size);
+    // Filtered queries.
+    static constexpr uint32_t kScanPerListEntry = 64;
+    const LabelFilter* label_filter_ = nullptr;
+    bool restricted_ = false;  // the walk admits only nodes carrying one of s_.walk_labels_
+    bool scan_ = false;        // the list holds scanned candidates: read, score, no expansion
+    bool table_ready_ = false;
 };
 
 Result<uint32_t> beam_search(const IndexContext& ctx, const SearchParams& params,

@@ -10,6 +10,7 @@
 
 #include "core/aligned_buffer.hpp"
 #include "disk/format.hpp"
+#include "disk/labels_file.hpp"
 #include "disk/nav_graph.hpp"
 #include "distance/distance.hpp"
 #include "io/sector_reader.hpp"
@@ -23,9 +24,10 @@ struct IndexContext {
     disk::NodeLayout layout;
     Metric metric = Metric::kL2;
     const quant::PqCodebook* pq = nullptr;
-    const uint8_t* codes = nullptr;       ///< node_count * pq_bytes
-    const NodeCache* cache = nullptr;     ///< may be empty
-    const disk::NavGraph* nav = nullptr;  ///< null: start at the medoid
+    const uint8_t* codes = nullptr;             ///< node_count * pq_bytes
+    const NodeCache* cache = nullptr;           ///< may be empty
+    const disk::NavGraph* nav = nullptr;        ///< null: start at the medoid
+    const disk::IndexLabels* labels = nullptr;  ///< null: the index has no labels
     uint32_t medoid = 0;
     /// Node -> external id: ids32 or ids64 when set, else the node id itself.
     const uint32_t* ids32 = nullptr;
@@ -106,7 +108,17 @@ class QueryScratch {
     AlignedBuffer<uint32_t> nav_ids_;
     AlignedBuffer<uint32_t> nav_nodes_;
     AlignedBuffer<float> nav_dists_;
+    // Filtered queries: the labels the walk is restricted to (a clause, or the union of the
+    // should clauses), and the seeds from their start nodes.
+    std::vector<uint32_t> walk_labels_;
+    std::vector<Scored> seeds_;
 };
+
+/// The most selective positive clause of `filter` (a must clause, or the union of the should
+/// clauses) into `clause` (ascending; empty when the filter has none) and the upper bound of the
+/// nodes the filter matches: that clause's label counts summed, or every node.
+uint64_t plan_filter(const disk::IndexLabels& labels, const LabelFilter& filter,
+                     std::vector<uint32_t>& clause);
 
 /// Runs one query with the scratch's prepared query; leaves min(k, found) results (closest
 /// first) in scratch.results() and returns how many. Params must already be validated against

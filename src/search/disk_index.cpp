@@ -21,8 +21,10 @@
 #include "core/dtype_util.hpp"
 #include "core/log.hpp"
 #include "disk/index_reader.hpp"
+#include "disk/labels_file.hpp"
 #include "disk/nav_graph.hpp"
 #include "search/beam_search.hpp"
+#include "search/filter.hpp"
 #include "search/testing_hooks.hpp"
 
 namespace strata {
@@ -63,6 +65,7 @@ struct DiskIndex::Impl {
     std::vector<uint64_t> ids;
     uint64_t external_id(uint32_t node) const { return ctx.external_id(node); }
     std::optional<disk::NavGraph> nav;
+    std::optional<disk::IndexLabels> labels;
     search::NodeCache cache;
     search::IndexContext ctx;
 
@@ -156,6 +159,14 @@ Status DiskIndex::Impl::load(const std::string& dir) {
         nav.emplace(std::move(g));
     }
 
+    if (reader->has_file(disk::FileKind::kLabels)) {
+        STRATA_ASSIGN_OR_RETURN(std::string label_bytes,
+                                reader->read_file(disk::FileKind::kLabels));
+        STRATA_ASSIGN_OR_RETURN(auto lb,
+                                disk::IndexLabels::decode(label_bytes, n, dir + "/labels"));
+        labels.emplace(std::move(lb));
+    }
+
     io::SectorFileOptions fo;
     STRATA_ASSIGN_OR_RETURN(fo.backend, io::parse_io_backend(options.io));
     STRATA_ASSIGN_OR_RETURN(file, io::SectorFile::open(reader->index_path(), fo));
@@ -165,6 +176,7 @@ Status DiskIndex::Impl::load(const std::string& dir) {
     ctx.pq = &*pq;
     ctx.codes = reinterpret_cast<const uint8_t*>(codes.data());
     ctx.nav = nav ? &*nav : nullptr;
+    ctx.labels = labels ? &*labels : nullptr;
     ctx.medoid = reader->entry_point();
     ctx.ids32 = ids32.empty() ? nullptr : ids32.data();
     ctx.ids64 = ids.empty() ? nullptr : ids.data();
@@ -197,6 +209,8 @@ Status DiskIndex::Impl::load(const std::string& dir) {
     info.ids_ram_bytes = ids.size() * sizeof(uint64_t) + ids32.size() * sizeof(uint32_t);
     info.nav_ram_bytes = nav ? nav->memory_bytes() : 0;
     info.cache_ram_bytes = cache.memory_bytes();
+    info.label_count = labels ? labels->label_count() : 0;
+    info.labels_ram_bytes = labels ? labels->memory_bytes() : 0;
     return Status::ok();
 }
 
@@ -215,6 +229,14 @@ Status DiskIndex::Impl::check_params(const SearchParams& p) const {
     }
     if (p.mode != SearchMode::kPipelined && p.mode != SearchMode::kRounds) {
         return Status::invalid_argument("unknown search mode");
+    }
+    if (p.label_filter != nullptr && !labels) {
+        return Status::invalid_argument(
+            info.dir + ": the index holds no labels (build it with --labels to filter)");
+    }
+    if (p.filter_plan != FilterPlan::kAuto && p.filter_plan != FilterPlan::kGraph &&
+        p.filter_plan != FilterPlan::kScan) {
+        return Status::invalid_argument("unknown filter plan");
     }
     return Status::ok();
 }
@@ -306,6 +328,27 @@ Result<std::unique_ptr<DiskIndex>> DiskIndex::open(const std::string& dir,
 }
 
 const DiskIndexInfo& DiskIndex::info() const { return impl_->info; }
+
+Result<LabelFilter> DiskIndex::parse_filter(std::string_view json) const {
+    const auto& labels = impl_->labels;
+    if (!labels) {
+        return Status::invalid_argument(impl_->info.dir +
+                                        ": the index holds no labels (build it with --labels)");
+    }
+    try {
+        return search::parse_label_filter(
+            json, [&](std::string_view name) { return labels->resolve(name); });
+    } catch (const std::bad_alloc&) {
+        return Status::resource_exhausted("out of memory parsing a filter");
+    }
+}
+
+uint64_t DiskIndex::estimate_matches(const LabelFilter& filter) const {
+    if (!impl_->labels) return 0;
+    if (filter.empty()) return impl_->info.node_count;
+    std::vector<uint32_t> clause;
+    return search::plan_filter(*impl_->labels, filter, clause);
+}
 
 uint64_t DiskIndex::external_id(uint64_t node) const {
     STRATA_CHECK(node < impl_->info.node_count);

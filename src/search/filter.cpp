@@ -15,6 +15,10 @@ Status bad(std::string m) { return Status::invalid_argument(std::move(m)); }
 
 }  // namespace
 
+}  // namespace strata::search
+
+namespace strata {
+
 bool LabelFilter::matches(std::span<const uint32_t> row) const {
     for (const auto& c : must) {
         if (!sorted_intersects(c, row)) return false;
@@ -28,6 +32,10 @@ bool LabelFilter::matches(std::span<const uint32_t> row) const {
     }
     return false;
 }
+
+}  // namespace strata
+
+namespace strata::search {
 
 Result<LabelFilter> parse_label_filter(std::string_view json,
                                        const std::function<uint32_t(std::string_view)>& resolve) {

@@ -1,7 +1,5 @@
-// Filters on labels (filtered search, issue 7), Qdrant-style: every `must` clause holds, at least
-// one `should` clause holds when there are any, and no `must_not` clause holds. A clause is a
-// set of labels and matches a row that carries any of them ({"match": {"value": x}} is a set of
-// one, {"match": {"any": [...]}} a larger one).
+// Parsing of label filters (include/strata/filter.hpp) from Qdrant-style JSON:
+// {"match": {"value": x}} is a clause of one label, {"match": {"any": [...]}} a larger one.
 #pragma once
 
 #include <cstdint>
@@ -11,19 +9,12 @@
 #include <string_view>
 #include <vector>
 
+#include <strata/filter.hpp>
 #include <strata/status.hpp>
 
 namespace strata::search {
 
-struct LabelFilter {
-    /// A label no row carries (a name the collection has never seen): its clause matches nothing.
-    static constexpr uint32_t kUnknown = UINT32_MAX;
-    std::vector<std::vector<uint32_t>> must, should, must_not;  ///< each clause sorted
-
-    bool empty() const { return must.empty() && should.empty() && must_not.empty(); }
-    /// `row`: the row's label ids, ascending.
-    bool matches(std::span<const uint32_t> row) const;
-};
+using LabelFilter = strata::LabelFilter;
 
 /// Parses a filter object. `resolve` maps a label name to its id, or LabelFilter::kUnknown.
 /// InvalidArgument naming the part for anything else than
