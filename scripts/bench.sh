@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks (not part of the test run). Prints tables and writes raw results under
-# build/bench/. Usage: scripts/bench.sh [micro|gt|build|budget|search|collection|serve|all]
+# build/bench/. Usage: scripts/bench.sh [micro|gt|build|budget|search|collection|serve|filter|all]
 # (default all)
 #   micro:  ns per distance for every type, metric and ISA at d = 96..1536, and PQ ADC ns per
 #           code (Google Benchmark, median of 5 repetitions)
@@ -27,6 +27,12 @@
 #           each, 3 runs, medians), 256 connections against a queue of 8 (503s, not timeouts),
 #           server RSS, and the recall monitor's gauge against the offline recall of the same
 #           2,000 answers (sampling 10%). Writes build/bench/serve-*.jsonl. About 15 minutes.
+#   filter: filtered search on strata gen 1M x 128 f32 with Zipf labels (1,000 labels; filters
+#           matching 50%, 10%, 1% and 0.1%): the filter-aware index under the auto, graph and
+#           scan plans, a plain index post-filtered with larger L, and the exact filtered scan
+#           (strata gt); unfiltered queries on both indexes. 1 thread, 1,000 queries, 3 runs,
+#           medians. Writes build/bench/filter-*.jsonl. About 25 minutes (filter-prepare: only
+#           the data, the two builds and the ground truths).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -341,5 +347,96 @@ for r in rows:
     if r.get("system") == "wrk-overload":
         print(f"| wrk, 256 connections, queue 8 | {r['qps']:.0f} ok+503 | {r['p50_us']} | "
               f"{r['p99_us']} | {r['non2xx']} (503) | timeouts {r['timeouts']} |")
+PY
+fi
+
+# ---- filtered search --------------------------------------------------------------------------
+# strata gen 1M x 128 f32 (seed 42), 1,000 queries, one label per row from Zipf(1) over 1,000
+# labels; the filter-aware index (--labels) and a plain one (R=64, L=100, PQ 32 B); exact
+# filtered ground truth per filter (its wall time is the full-scan baseline).
+filter_names=(sel50 sel10 sel1 sel01)
+filter_json() {  # name
+  case $1 in
+    sel50) # L0..L22: 49.9% of the rows
+      local any="" i
+      for i in $(seq 0 22); do any+="\"L$i\","; done
+      echo "{\"must\":[{\"key\":\"label\",\"match\":{\"any\":[${any%,}]}}]}" ;;
+    sel10) echo '{"must":[{"key":"label","match":{"any":["L1","L3"]}}]}' ;;  # 6.7% + 3.3%
+    sel1) echo '{"must":[{"key":"label","match":{"value":"L12"}}]}' ;;       # 1.03%
+    sel01) echo '{"must":[{"key":"label","match":{"value":"L133"}}]}' ;;     # 0.0997%
+  esac
+}
+filter_prepare() {
+  local data=data/bench-filter
+  mkdir -p "$data"
+  if [[ ! -s $data/labels.txt ]]; then
+    build/tools/strata gen --quiet --n 1000000 --dim 128 --seed 42 --out "$data/base.fbin" \
+      --queries 1000 --queries-out "$data/query.fbin" --labels 1000 --labels-out "$data/labels.txt"
+  fi
+  if [[ ! -s $data/filtered/index.strata ]]; then
+    /usr/bin/time -f "filter-aware build: peak RSS %M KiB, wall %e s" build/tools/strata build \
+      --quiet --json --data "$data/base.fbin" --labels "$data/labels.txt" --out "$data/filtered" \
+      --threads 2 --force | tee "$out/filter-build.jsonl"
+  fi
+  if [[ ! -s $data/plain/index.strata ]]; then
+    /usr/bin/time -f "plain build: peak RSS %M KiB, wall %e s" build/tools/strata build \
+      --quiet --json --data "$data/base.fbin" --out "$data/plain" --threads 2 --force |
+      tee -a "$out/filter-build.jsonl"
+  fi
+  if [[ ! -s $data/gt-none.ibin ]]; then
+    build/tools/strata gt --quiet --threads 2 --base "$data/base.fbin" \
+      --queries "$data/query.fbin" --k 10 --out "$data/gt-none.ibin"
+  fi
+  local f
+  for f in "${filter_names[@]}"; do
+    if [[ ! -s $data/gt-$f.ibin ]]; then
+      build/tools/strata gt --quiet --threads 2 --base "$data/base.fbin" \
+        --queries "$data/query.fbin" --k 10 --labels "$data/labels.txt" \
+        --filter "$(filter_json $f)" --out "$data/gt-$f.ibin"
+    fi
+  done
+}
+if [[ $what == filter-prepare ]]; then filter_prepare; fi
+if [[ $what == filter || $what == all ]]; then
+  filter_prepare
+  data=data/bench-filter
+  rm -f "$out/filter-search.jsonl"
+  tag() { sed "s/^{/{\"run\": $1, \"filter\": \"$2\", \"index\": \"$3\", /" | tee -a "$out/filter-search.jsonl" >/dev/null; }
+  s=(build/tools/strata search --quiet --json --queries "$data/query.fbin" --threads 1 --k 10)
+  for run in 1 2 3; do
+    for f in "${filter_names[@]}"; do
+      fj=$(filter_json $f)
+      for plan in auto graph scan; do
+        "${s[@]}" --index "$data/filtered" --gt "$data/gt-$f.ibin" --filter "$fj" \
+          --filter-plan $plan --L 10,20,50,100,200 | tag $run $f filtered-$plan
+      done
+      "${s[@]}" --index "$data/plain" --gt "$data/gt-$f.ibin" --filter "$fj" \
+        --post-filter "$data/labels.txt" --L 100,200,500,1000 | tag $run $f plain-postfilter
+      # Full scan: the exact filtered scan of strata gt (2 threads, base in the page cache).
+      t0=$(date +%s.%N)
+      build/tools/strata gt --quiet --threads 2 --base "$data/base.fbin" \
+        --queries "$data/query.fbin" --k 10 --labels "$data/labels.txt" --filter "$fj" \
+        --out "$out/filter-scan.ibin"
+      t1=$(date +%s.%N)
+      echo "{\"run\": $run, \"filter\": \"$f\", \"index\": \"exact-scan\", \"qps\": $(python3 -c "print(1000/($t1-$t0))"), \"recall\": 1.0, \"L\": 0, \"reads_mean\": 0, \"short_results\": 0, \"threads\": 2}" >>"$out/filter-search.jsonl"
+    done
+    for idx in filtered plain; do
+      "${s[@]}" --index "$data/$idx" --gt "$data/gt-none.ibin" --L 10,20,30,50,100 |
+        tag $run none $idx
+    done
+  done
+  python3 - "$out/filter-search.jsonl" <<'PY'
+import json, statistics, sys, collections
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+groups = collections.OrderedDict()
+for r in rows:
+    groups.setdefault((r["filter"], r["index"], r["L"]), []).append(r)
+sel = {"sel50": "50%", "sel10": "10%", "sel1": "1%", "sel01": "0.1%", "none": "unfiltered"}
+print("\n| filter | index / plan | L | recall@10 | QPS (median of 3) | reads/query | PQ-scanned | short results |")
+print("|---|---|---|---|---|---|---|---|")
+for (f, idx, L), rs in groups.items():
+    med = lambda k: statistics.median(r.get(k, 0) or 0 for r in rs)
+    print(f"| {sel[f]} | {idx} | {L or '-'} | {med('recall'):.4f} | {med('qps'):.0f} | "
+          f"{med('reads_mean'):.1f} | {med('scanned_mean'):.0f} | {max(r.get('short_results', 0) for r in rs)} |")
 PY
 fi

@@ -164,7 +164,8 @@ class DiskIndex {
     /// index holds no labels.
     Result<LabelFilter> parse_filter(std::string_view json) const;
 
-    /// Upper bound of the nodes `filter` matches, from the label counts (what kAuto plans by).
+    /// The nodes `filter` may match, estimated from the label counts and a sample (what kAuto
+    /// plans by); 0 only when no node can match.
     uint64_t estimate_matches(const LabelFilter& filter) const;
 
     /// External id of internal node `node` (< info().node_count; asserted).

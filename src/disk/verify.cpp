@@ -15,6 +15,7 @@
 #include "disk/checksum.hpp"
 #include "disk/dir_util.hpp"
 #include "disk/format.hpp"
+#include "disk/labels_file.hpp"
 #include "disk/nav_graph.hpp"
 
 namespace strata::disk {
@@ -326,8 +327,9 @@ void Verifier::check_companion_file(const FileEntry& e) {
     std::vector<uint64_t> ids;
     if (collect_ids) ids.reserve(static_cast<size_t>(payload / 8));
     // The navigation graph is small (about 1% of the nodes): its structure is checked whole.
-    const bool collect_nav =
-        e.kind == FileKind::kNavGraph && payload <= options_.id_check_memory_bytes;
+    // So are the labels (their structure: ranges, order, start nodes), within the same limit.
+    const bool collect_nav = (e.kind == FileKind::kNavGraph || e.kind == FileKind::kLabels) &&
+                             payload <= options_.id_check_memory_bytes;
     std::string nav;
     Xxh3Stream hash;
     const bool read =
@@ -350,8 +352,12 @@ void Verifier::check_companion_file(const FileEntry& e) {
                         path, payload));
     }
     if (collect_ids) check_ids(ids, path);
-    if (collect_nav && computed == expected) {
+    if (collect_nav && computed == expected && e.kind == FileKind::kNavGraph) {
         auto decoded = NavGraph::decode(nav, header_->layout.node_count, path);
+        if (!decoded.is_ok()) problem(decoded.status().message());
+    }
+    if (collect_nav && computed == expected && e.kind == FileKind::kLabels) {
+        auto decoded = IndexLabels::decode(nav, header_->layout.node_count, path);
         if (!decoded.is_ok()) problem(decoded.status().message());
     }
 }

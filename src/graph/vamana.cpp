@@ -17,6 +17,7 @@
 #include "core/dtype_util.hpp"
 #include "core/progress.hpp"
 #include "core/rng.hpp"
+#include "core/sorted_sets.hpp"
 
 namespace strata::graph {
 namespace {
@@ -126,6 +127,44 @@ void prune_overfull(const VectorStore& store, Graph& graph, const VamanaOptions&
     });
 }
 
+/// When the closer, geometric neighbours fill a filter-aware node's list, the nodes sharing its
+/// labels (often farther away) could lose every edge from it, and a rare label's nodes their
+/// paths to each other (measured: recall@10 0.948 on a label held by 0.2% of 20K nodes). At
+/// least a quarter of the slots go to label-sharing candidates of the pool, chosen in distance
+/// order under the same label-aware α rule among themselves, replacing the farthest others.
+void keep_label_edges(const VectorStore& store, uint32_t node, const std::vector<Candidate>& pool,
+                      float alpha, uint32_t degree_max, std::vector<uint32_t>& out,
+                      const LabelView& labels) {
+    const auto own = labels.of(node);
+    if (own.empty()) return;
+    const uint32_t reserve = std::max<uint32_t>(1, degree_max / 4);
+    const auto shares = [&](uint32_t c) { return sorted_intersects(labels.of(c), own); };
+    thread_local std::vector<uint32_t> kept;
+    kept.clear();
+    for (uint32_t x : out) {
+        if (shares(x)) kept.push_back(x);
+    }
+    size_t replace = out.size();  // out[replace..] already replaced
+    for (const Candidate& c : pool) {
+        if (kept.size() >= reserve) break;
+        if (c.id == node || !shares(c.id)) continue;
+        if (std::find(out.begin(), out.end(), c.id) != out.end()) continue;
+        bool occluded = false;
+        for (uint32_t s : kept) {
+            if (!covers_shared(own, labels.of(c.id), labels.of(s))) continue;
+            if (alpha * store.distance(s, c.id) <= c.dist) {
+                occluded = true;
+                break;
+            }
+        }
+        if (occluded) continue;
+        while (replace > 0 && shares(out[replace - 1])) --replace;
+        if (replace == 0) break;
+        out[--replace] = c.id;
+        kept.push_back(c.id);
+    }
+}
+
 }  // namespace
 
 Status VamanaOptions::validate() const {
@@ -197,6 +236,9 @@ void robust_prune(const VectorStore& store, uint32_t node, std::vector<Candidate
                 occlusion[j] = std::max(occlusion[j], ratio);
             }
         }
+    }
+    if (labels != nullptr && out.size() >= degree_max) {
+        keep_label_edges(store, node, pool, alpha, degree_max, out, *labels);
     }
 }
 

@@ -52,8 +52,8 @@ uint32_t first_shared(std::span<const uint32_t> a, std::span<const uint32_t> b) 
 
 }  // namespace
 
-uint64_t plan_filter(const disk::IndexLabels& labels, const LabelFilter& filter,
-                     std::vector<uint32_t>& clause) {
+FilterEstimate plan_filter(const disk::IndexLabels& labels, const LabelFilter& filter,
+                           std::vector<uint32_t>& clause) {
     const auto count = [&](std::span<const uint32_t> c) {
         uint64_t sum = 0;
         for (uint32_t l : c) sum += labels.nodes_of(l).size();
@@ -82,7 +82,34 @@ uint64_t plan_filter(const disk::IndexLabels& labels, const LabelFilter& filter,
             have = true;
         }
     }
-    return std::min(best, labels.node_count());
+    FilterEstimate e;
+    e.walk_nodes = std::min(best, labels.node_count());
+    e.matches = e.walk_nodes;
+    const size_t positive = filter.must.size() + (filter.should.empty() ? 0 : 1);
+    if (e.walk_nodes == 0 || (positive == 1 && filter.must_not.empty())) return e;
+    // Other clauses narrow the walk's nodes: the matching fraction of an evenly spaced sample.
+    constexpr uint64_t kSample = 256;
+    const uint64_t step = std::max<uint64_t>(1, e.walk_nodes / kSample);
+    uint64_t seen = 0, hit = 0, at = 0;
+    const auto probe = [&](uint32_t node) {
+        if (at++ % step != 0) return;
+        ++seen;
+        hit += filter.matches(labels.of(node)) ? 1 : 0;
+    };
+    if (clause.empty()) {
+        for (uint64_t i = 0; i < labels.node_count() && seen < kSample; ++i) {
+            probe(static_cast<uint32_t>(i));
+        }
+    } else {
+        for (uint32_t l : clause) {
+            for (uint32_t node : labels.nodes_of(l)) probe(node);
+        }
+    }
+    // A sample without a match still leaves a few possible (0 only when none can match).
+    const double f = std::max(static_cast<double>(hit), 0.5) / static_cast<double>(seen);
+    e.matches = std::max<uint64_t>(
+        1, std::min(e.walk_nodes, static_cast<uint64_t>(f * static_cast<double>(e.walk_nodes))));
+    return e;
 }
 
 Result<std::unique_ptr<QueryScratch>> QueryScratch::create(
@@ -170,14 +197,23 @@ class BeamSearch {
     /// restricted to the most selective clause's labels, completed by a scan when it found fewer
     /// than k matches (so the result holds min(k, matches) items).
     Status filtered() {
-        const uint64_t estimate = plan_filter(*ctx_.labels, *label_filter_, s_.walk_labels_);
-        if (estimate == 0) return Status::ok();  // no node carries the labels the filter needs
+        const FilterEstimate est = plan_filter(*ctx_.labels, *label_filter_, s_.walk_labels_);
+        if (est.matches == 0) return Status::ok();  // no node carries the labels it needs
         const uint64_t limit =
             p_.scan_limit > 0 ? p_.scan_limit : uint64_t{kScanPerListEntry} * p_.list_size;
         const bool scan = p_.filter_plan == FilterPlan::kScan ||
-                          (p_.filter_plan == FilterPlan::kAuto && estimate <= limit);
+                          (p_.filter_plan == FilterPlan::kAuto && est.matches <= limit);
         if (!scan) {
             restricted_ = !s_.walk_labels_.empty();
+            // When only a fraction of the walked nodes match (AND, NOT), the list grows by its
+            // inverse so that about L matches are met (up to the index's max list size).
+            if (est.matches < est.walk_nodes) {
+                const double grow =
+                    static_cast<double>(est.walk_nodes) / static_cast<double>(est.matches);
+                L_ = static_cast<uint32_t>(std::min<double>(
+                    ctx_.max_list_size, std::ceil(static_cast<double>(p_.list_size) * grow)));
+                max_hops_ = IndexContext::max_hops(L_);
+            }
             start();
             STRATA_RETURN_IF_ERROR(walk());
             if (result_count_ >= p_.k) return Status::ok();
@@ -196,6 +232,8 @@ class BeamSearch {
         if (!table_ready_) prepare_table();
         scan_ = true;
         restricted_ = false;
+        L_ = p_.list_size;
+        max_hops_ = IndexContext::max_hops(L_);
         size_ = 0;
         cursor_ = 0;
         taken_ = 0;
@@ -268,15 +306,15 @@ class BeamSearch {
     // ---- candidate list: sorted by (dist, id), at most L -------------------------------------
     void insert(float dist, uint32_t id) {
         Cand* list = s_.list_.data();
-        if (size_ == p_.list_size && !(dist < list[size_ - 1].dist)) return;
+        if (size_ == L_ && !(dist < list[size_ - 1].dist)) return;
         uint32_t pos = static_cast<uint32_t>(
             std::upper_bound(list, list + size_, dist,
                              [](float d, const Cand& c) { return d < c.dist; }) -
             list);
-        const uint32_t moved = std::min(size_, p_.list_size - 1) - pos;
+        const uint32_t moved = std::min(size_, L_ - 1) - pos;
         std::memmove(list + pos + 1, list + pos, size_t{moved} * sizeof(Cand));
         list[pos] = {dist, id, kNew};
-        size_ = std::min(size_ + 1, p_.list_size);
+        size_ = std::min(size_ + 1, L_);
         cursor_ = std::min(cursor_, pos);
     }
 
@@ -347,7 +385,7 @@ class BeamSearch {
                   [](const Scored& a, const Scored& b) { return a.dist < b.dist; });
         uint32_t seeded = 0;
         for (const Scored& x : s_.seeds_) {
-            if (seeded == p_.list_size) break;
+            if (seeded == L_) break;
             if (!visit(x.id)) continue;
             insert(x.dist, x.id);
             ++seeded;
@@ -481,7 +519,7 @@ class BeamSearch {
             const bool awaited = flag(mate) == kAwaitingSector;
             float pq = 0;
             ctx_.pq->adc_batch(s_.table_.data(), ctx_.codes, &mate, 1, &pq);
-            if (!awaited && size_ == p_.list_size && !(pq < s_.list_[size_ - 1].dist)) continue;
+            if (!awaited && size_ == L_ && !(pq < s_.list_[size_ - 1].dist)) continue;
             if (!v.valid(layout_.degree_max)) {
                 return Status::corruption(fmt::format("{}: node {} has degree {} > R {}",
                                                       reader_.file().path(), mate, v.degree,
@@ -621,7 +659,8 @@ class BeamSearch {
     uint32_t size_ = 0;
     uint32_t cursor_ = 0;
     uint32_t result_count_ = 0;
-    uint32_t taken_ = 0;  // candidates taken from the list (read or served by the cache)
+    uint32_t taken_ = 0;         // candidates taken from the list (read or served by the cache)
+    uint32_t L_ = p_.list_size;  // list size (a filtered walk may grow it)
     uint32_t max_hops_ = IndexContext::max_hops(p_.list_size);
     // Filtered queries.
     static constexpr uint32_t kScanPerListEntry = 64;

@@ -347,7 +347,7 @@ uint64_t DiskIndex::estimate_matches(const LabelFilter& filter) const {
     if (!impl_->labels) return 0;
     if (filter.empty()) return impl_->info.node_count;
     std::vector<uint32_t> clause;
-    return search::plan_filter(*impl_->labels, filter, clause);
+    return search::plan_filter(*impl_->labels, filter, clause).matches;
 }
 
 uint64_t DiskIndex::external_id(uint64_t node) const {
