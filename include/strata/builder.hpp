@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <strata/status.hpp>
 #include <strata/types.hpp>
@@ -39,6 +40,9 @@ struct BuildOptions {
     /// labels are stored in the index. One-shot builds only (NotSupported when the budget calls
     /// for shards). Default none.
     std::string labels_path;
+    /// Label ids of the index: these names take ids 0, 1, ... in this order (a collection keeps
+    /// its label ids across generations); the file's other names follow. Default none.
+    std::vector<std::string> label_names;
     /// Skip rows with NaN/Inf (or zero norm under cosine) instead of refusing the build; the
     /// skipped count goes to meta.json. Default false.
     bool skip_bad = false;

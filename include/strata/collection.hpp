@@ -8,7 +8,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <strata/builder.hpp>
 #include <strata/disk_index.hpp>
@@ -74,6 +77,9 @@ struct CollectionSearchParams {
     /// Candidate list of the disk search (L) and of the hot tier search (ef). Default 100.
     uint32_t list_size = 100;
     uint32_t beam_width = 4;
+    /// Optional label filter (from Collection::parse_filter): only vectors whose labels match
+    /// are returned, min(k, matching live vectors) of them. Not owned.
+    const LabelFilter* label_filter = nullptr;
 };
 
 struct CollectionStats {
@@ -89,6 +95,7 @@ struct CollectionStats {
     uint64_t hot_bytes = 0;           ///< RAM of the hot tier
     uint64_t wal_bytes = 0;
     uint64_t next_id = 0;          ///< one past the largest id ever written
+    uint64_t labels = 0;           ///< distinct filter labels ever written
     double generation_recall = 0;  ///< measured recall@10 of the generation at its swap
     bool consolidating = false;
     uint64_t consolidations = 0;  ///< completed since open
@@ -133,6 +140,15 @@ class Collection {
     /// short search results). Durable on return under
     /// Sync::kAlways. Thread-safe.
     Status upsert(const uint64_t* ids, uint64_t n, const void* vectors, DType dtype);
+    /// upsert() with filter labels: `labels[i]` are the labels of row i (names of 1-256 bytes
+    /// without ',' or line breaks, at most 1024 per row; repeats ignored). `labels` must hold n
+    /// rows. A labelled collection builds filter-aware generations. Thread-safe.
+    Status upsert(const uint64_t* ids, uint64_t n, const void* vectors, DType dtype,
+                  std::span<const std::vector<std::string>> labels);
+    /// Parses a Qdrant-style label filter against the collection's labels (see
+    /// DiskIndex::parse_filter; a label never written matches nothing). The filter stays valid
+    /// for this collection. InvalidArgument naming the part for a malformed filter.
+    Result<LabelFilter> parse_filter(std::string_view json) const;
     /// Deletes `n` ids (absent ids are ignored). Durable on return under kAlways. Thread-safe.
     Status remove(const uint64_t* ids, uint64_t n);
 

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -167,6 +168,12 @@ class DiskIndex {
     /// The nodes `filter` may match, estimated from the label counts and a sample (what kAuto
     /// plans by); 0 only when no node can match.
     uint64_t estimate_matches(const LabelFilter& filter) const;
+
+    /// The label ids of node `node` (< info().node_count; asserted), ascending; empty when the
+    /// index holds no labels. Valid while the index is open.
+    std::span<const uint32_t> node_labels(uint64_t node) const;
+    /// The name of label `id` (< info().label_count; asserted).
+    const std::string& label_name(uint32_t id) const;
 
     /// External id of internal node `node` (< info().node_count; asserted).
     uint64_t external_id(uint64_t node) const;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -39,6 +40,7 @@
 #include "disk/dir_util.hpp"
 #include "io/dataset.hpp"
 #include "io/file_util.hpp"
+#include "search/filter.hpp"
 
 namespace strata {
 
@@ -49,9 +51,11 @@ using collection::Manifest;
 
 namespace {
 
-constexpr uint8_t kUpsert = 1, kDelete = 2;
+constexpr uint8_t kUpsert = 1, kDelete = 2, kUpsertLabeled = 3;
+constexpr size_t kMaxLabelsPerRow = 1024;
 
-/// Log record: u8 type | 7 zero bytes | u64 n | n u64 ids | (upsert) n stored rows.
+/// Log record: u8 type | 7 zero bytes | u64 n | n u64 ids | (upserts) n stored rows | (labelled
+/// upserts) per row: u16 label count, then per label u16 length and the name's bytes.
 std::string encode_record(uint8_t type, const uint64_t* ids, uint64_t n, const uint8_t* rows,
                           size_t rows_bytes) {
     std::string out(16 + n * 8 + rows_bytes, '\0');
@@ -62,27 +66,96 @@ std::string encode_record(uint8_t type, const uint64_t* ids, uint64_t n, const u
     return out;
 }
 
+void append_labels(std::string& out, std::span<const std::vector<std::string>> labels) {
+    for (const auto& row : labels) {
+        const auto count = static_cast<uint16_t>(row.size());
+        out.append(reinterpret_cast<const char*>(&count), 2);
+        for (const auto& name : row) {
+            const auto len = static_cast<uint16_t>(name.size());
+            out.append(reinterpret_cast<const char*>(&len), 2);
+            out += name;
+        }
+    }
+}
+
 struct Record {
     uint8_t type = 0;
     uint64_t n = 0;
     std::vector<uint64_t> ids;  // copied out: the payload is not 8-byte aligned
     const uint8_t* rows = nullptr;
+    std::vector<std::vector<std::string_view>> labels;  // labelled upserts: per row
 };
 
 Status decode_record(std::string_view payload, size_t row_bytes, uint64_t lsn, Record& r) {
     if (payload.size() < 16) return Status::corruption(fmt::format("log record {} too short", lsn));
     r.type = static_cast<uint8_t>(payload[0]);
     std::memcpy(&r.n, payload.data() + 8, 8);
-    const size_t per = r.type == kUpsert ? 8 + row_bytes : 8;
-    if ((r.type != kUpsert && r.type != kDelete) || r.n > (payload.size() - 16) / per ||
-        payload.size() != 16 + r.n * per) {
+    const bool upsert = r.type == kUpsert || r.type == kUpsertLabeled;
+    const size_t per = upsert ? 8 + row_bytes : 8;
+    const auto foreign = [&] {
         return Status::corruption(
             fmt::format("log record {}: not a record of this collection (type {}, {} bytes)", lsn,
                         r.type, payload.size()));
+    };
+    if ((!upsert && r.type != kDelete) || r.n > (payload.size() - 16) / per) return foreign();
+    const size_t fixed = 16 + r.n * per;
+    if (r.type != kUpsertLabeled ? payload.size() != fixed : payload.size() < fixed) {
+        return foreign();
     }
     r.ids.resize(r.n);
     std::memcpy(r.ids.data(), payload.data() + 16, r.n * 8);
     r.rows = reinterpret_cast<const uint8_t*>(payload.data()) + 16 + r.n * 8;
+    if (r.type == kUpsertLabeled) {
+        r.labels.assign(r.n, {});
+        size_t at = fixed;
+        const auto u16 = [&](uint16_t& v) {
+            if (payload.size() - at < 2) return false;
+            std::memcpy(&v, payload.data() + at, 2);
+            at += 2;
+            return true;
+        };
+        for (uint64_t i = 0; i < r.n; ++i) {
+            uint16_t count = 0;
+            if (!u16(count)) return foreign();
+            for (uint16_t j = 0; j < count; ++j) {
+                uint16_t len = 0;
+                if (!u16(len) || len == 0 || payload.size() - at < len) return foreign();
+                r.labels[i].push_back(payload.substr(at, len));
+                at += len;
+            }
+        }
+        if (at != payload.size()) return foreign();
+    }
+    return Status::ok();
+}
+
+/// InvalidArgument naming the row for a label the labels file format cannot hold.
+Status check_labels(std::span<const std::vector<std::string>> labels, uint64_t n) {
+    if (labels.size() != n) {
+        return Status::invalid_argument(
+            fmt::format("{} label rows for {} vectors", labels.size(), n));
+    }
+    for (uint64_t i = 0; i < n; ++i) {
+        if (labels[i].size() > kMaxLabelsPerRow) {
+            return Status::invalid_argument(fmt::format("row {}: {} labels, at most {}", i,
+                                                        labels[i].size(), kMaxLabelsPerRow));
+        }
+        for (const auto& name : labels[i]) {
+            if (name.empty() || name.size() > 256) {
+                return Status::invalid_argument(
+                    fmt::format("row {}: a label must have 1 to 256 bytes", i));
+            }
+            if (name.find_first_of(",\n\r") != std::string::npos) {
+                return Status::invalid_argument(
+                    fmt::format("row {}: label '{}' holds a comma or a line break", i, name));
+            }
+            if (std::isspace(static_cast<unsigned char>(name.front())) ||
+                std::isspace(static_cast<unsigned char>(name.back()))) {
+                return Status::invalid_argument(
+                    fmt::format("row {}: label '{}' starts or ends with a space", i, name));
+            }
+        }
+    }
     return Status::ok();
 }
 
@@ -135,7 +208,9 @@ Status Collection::Impl::replay(uint64_t lsn, std::string_view payload) {
     }
     std::vector<uint32_t> slots(r.n);
     for (uint64_t i = 0; i < r.n; ++i) {
-        auto slot = active->add(r.ids[i], r.rows + i * row_bytes);
+        std::vector<uint32_t> ls;
+        if (!r.labels.empty()) ls = intern_row(r.labels[i]);
+        auto slot = active->add(r.ids[i], r.rows + i * row_bytes, std::move(ls));
         if (!slot.is_ok()) {
             return Status(slot.status().code(),
                           fmt::format("replaying log record {}: {}", lsn, slot.status().message()));
@@ -225,6 +300,16 @@ Result<std::unique_ptr<Collection>> Collection::open(const std::string& dir,
         STRATA_ASSIGN_OR_RETURN(
             impl->gen, Generation::open(gen_path(dir, m.generation), m.generation, options.disk));
     }
+    if (impl->gen) {
+        // The label ids of the generation are the collection's: its names come first.
+        const DiskIndex& index = impl->gen->index();
+        for (uint32_t l = 0; l < index.info().label_count; ++l) {
+            if (impl->labels.intern(index.label_name(l)) != l) {
+                return Status::corruption(
+                    fmt::format("{}: label '{}' appears twice", dir, index.label_name(l)));
+            }
+        }
+    }
     STRATA_ASSIGN_OR_RETURN(impl->active, impl->new_tier());
     collection::WalOptions wo;
     wo.sync = options.wal_sync == CollectionOptions::Sync::kAlways
@@ -244,8 +329,24 @@ Result<std::unique_ptr<Collection>> Collection::open(const std::string& dir,
 }
 
 Status Collection::upsert(const uint64_t* ids, uint64_t n, const void* vectors, DType dtype) {
+    return upsert(ids, n, vectors, dtype, {});
+}
+
+Result<LabelFilter> Collection::parse_filter(std::string_view json) const {
+    try {
+        return search::parse_label_filter(
+            json, [this](std::string_view name) { return impl_->labels.find(name); });
+    } catch (const std::bad_alloc&) {
+        return Status::resource_exhausted("out of memory parsing a filter");
+    }
+}
+
+Status Collection::upsert(const uint64_t* ids, uint64_t n, const void* vectors, DType dtype,
+                          std::span<const std::vector<std::string>> labels) {
     Impl& m = *impl_;
     if (n == 0) return Status::ok();
+    const bool labelled = !labels.empty();
+    if (labelled) STRATA_RETURN_IF_ERROR(check_labels(labels, n));
     for (uint64_t i = 0; i < n; ++i) {
         if (ids[i] == std::numeric_limits<uint64_t>::max()) {  // marks "no result" in searches
             return Status::invalid_argument(
@@ -259,7 +360,15 @@ Status Collection::upsert(const uint64_t* ids, uint64_t n, const void* vectors, 
     STRATA_RETURN_IF_ERROR(collection::check_unique_ids(ids, n));
     std::vector<uint8_t> rows;
     STRATA_RETURN_IF_ERROR(collection::to_stored(m.params, vectors, dtype, n, rows));
-    const std::string payload = encode_record(kUpsert, ids, n, rows.data(), rows.size());
+    std::string payload =
+        encode_record(labelled ? kUpsertLabeled : kUpsert, ids, n, rows.data(), rows.size());
+    if (labelled) {
+        append_labels(payload, labels);
+        if (payload.size() > collection::Wal::kMaxPayloadBytes) {
+            return Status::invalid_argument(
+                fmt::format("batch of {} rows is too large for one log record", n));
+        }
+    }
     {
         std::lock_guard<std::mutex> lock(m.apply_mu);
         if (!m.failed.is_ok()) return m.failed;
@@ -274,7 +383,12 @@ Status Collection::upsert(const uint64_t* ids, uint64_t n, const void* vectors, 
     std::vector<uint32_t> slots(n);
     Status added;
     for (uint64_t i = 0; i < n && added.is_ok(); ++i) {
-        auto slot = tier->add(ids[i], rows.data() + i * m.row_bytes);
+        std::vector<uint32_t> ls;
+        if (labelled) {
+            std::vector<std::string_view> names(labels[i].begin(), labels[i].end());
+            ls = m.intern_row(names);
+        }
+        auto slot = tier->add(ids[i], rows.data() + i * m.row_bytes, std::move(ls));
         if (slot.is_ok()) {
             slots[i] = *slot;
         } else {
@@ -362,8 +476,8 @@ Status Collection::search(const void* query, DType dtype, uint32_t dim,
     }
     for (const auto& t : tiers) {
         if (t->live_count() == 0) continue;
-        STRATA_ASSIGN_OR_RETURN(uint32_t got,
-                                t->search(q.data(), k, params.list_size, tid.data(), td.data()));
+        STRATA_ASSIGN_OR_RETURN(uint32_t got, t->search(q.data(), k, params.list_size, tid.data(),
+                                                        td.data(), params.label_filter));
         for (uint32_t i = 0; i < got; ++i) all.emplace_back(td[i], tid[i]);
     }
     std::sort(all.begin(), all.end());
@@ -437,6 +551,7 @@ CollectionStats Collection::stats() const {
         std::lock_guard<std::mutex> lock(m.apply_mu);
         std::lock_guard<std::mutex> vlock(m.view_mu);
         s.next_id = m.next_id;
+        s.labels = m.labels.size();
         s.generation_recall = m.manifest.recall;
         if (m.gen) {
             s.generation = m.gen->number();
@@ -637,7 +752,10 @@ Result<ConsolidationReport> Collection::Impl::consolidate_once() {
         if (!failed.is_ok()) return failed;
         for (const auto& t : merging) {
             for (uint32_t s = 0; s < t->size(); ++s) {
-                if (t->live(s)) in.inserts.emplace_back(t->id(s), t->vector(s));
+                if (!t->live(s)) continue;
+                in.inserts.emplace_back(t->id(s), t->vector(s));
+                const auto ls = t->labels(s);
+                in.insert_labels.emplace_back(ls.begin(), ls.end());
             }
         }
         old = gen;
@@ -663,6 +781,7 @@ Result<ConsolidationReport> Collection::Impl::consolidate_once() {
     in.read_mib_s = options.consolidation_read_mib_s;
     in.validation_queries = options.validation_queries;
     in.seed = number;
+    in.label_names = labels.names();
     uint64_t live_rows = in.inserts.size();
     if (old)
         live_rows += old->nodes() -

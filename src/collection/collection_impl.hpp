@@ -4,13 +4,16 @@
 
 #include <strata/collection.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -25,8 +28,47 @@ namespace collection {
 inline constexpr uint64_t kNoLsn = std::numeric_limits<uint64_t>::max();
 }  // namespace collection
 
+namespace collection {
+
+/// The label names of a collection and their ids, append-only (ids are never reused, so a
+/// generation's label ids and the hot tiers' agree). Thread-safe.
+class LabelDict {
+  public:
+    static constexpr uint32_t kUnknown = UINT32_MAX;
+    uint32_t intern(std::string_view name) {
+        std::lock_guard<std::mutex> lock(mu_);
+        const auto it = ids_.find(std::string(name));
+        if (it != ids_.end()) return it->second;
+        const auto id = static_cast<uint32_t>(names_.size());
+        names_.emplace_back(name);
+        ids_.emplace(names_.back(), id);
+        return id;
+    }
+    uint32_t find(std::string_view name) const {
+        std::lock_guard<std::mutex> lock(mu_);
+        const auto it = ids_.find(std::string(name));
+        return it == ids_.end() ? kUnknown : it->second;
+    }
+    std::vector<std::string> names() const {
+        std::lock_guard<std::mutex> lock(mu_);
+        return names_;
+    }
+    size_t size() const {
+        std::lock_guard<std::mutex> lock(mu_);
+        return names_.size();
+    }
+
+  private:
+    mutable std::mutex mu_;
+    std::vector<std::string> names_;
+    std::unordered_map<std::string, uint32_t> ids_;
+};
+
+}  // namespace collection
+
 struct Collection::Impl {
     std::string dir;
+    collection::LabelDict labels;
     CollectionOptions options;
     CollectionParams params;  // fixed at create; read without locks (manifest is not)
     size_t row_bytes = 0;
@@ -152,6 +194,15 @@ struct Collection::Impl {
         if (hot >= options.consolidate_at) worker_cv.notify_one();
     }
 
+    /// The ids of a row's label names, interned, ascending, without repeats.
+    std::vector<uint32_t> intern_row(std::span<const std::string_view> names) {
+        std::vector<uint32_t> out;
+        out.reserve(names.size());
+        for (std::string_view name : names) out.push_back(labels.intern(name));
+        std::sort(out.begin(), out.end());
+        out.erase(std::unique(out.begin(), out.end()), out.end());
+        return out;
+    }
     /// Applies one log record (open).
     Status replay(uint64_t lsn, std::string_view payload);
 

@@ -28,6 +28,7 @@
 #include "graph/vector_store.hpp"
 #include "io/dataset.hpp"
 #include "io/file_util.hpp"
+#include "io/labels.hpp"
 
 namespace strata::collection {
 namespace {
@@ -254,7 +255,16 @@ Result<ConsolidationReport> merge_generation(const MergeInputs& in) {
     TempFiles temps;
     const std::string data_path = in.temp_prefix + data_suffix(dt);
     const std::string ids_path = in.temp_prefix + ".ids";
-    temps.paths = {data_path, ids_path};
+    const std::string labels_path = in.temp_prefix + ".labels";
+    temps.paths = {data_path, ids_path, labels_path};
+    const bool labelled = !in.label_names.empty();
+    io::LabelSets row_labels;  // per written row, when labelled
+    std::vector<std::string_view> names;
+    const auto add_label_row = [&](std::span<const uint32_t> ls) {
+        names.clear();
+        for (uint32_t l : ls) names.push_back(in.label_names.at(l));
+        return row_labels.add_row(names);
+    };
     ::unlink(data_path.c_str());
 
     // Read: the kept old vectors (streamed to the data file) and the old graph.
@@ -284,6 +294,9 @@ Result<ConsolidationReport> merge_generation(const MergeInputs& in) {
                             need / 1073741824.0, budget / 1073741824.0);
         } else if (p.metric == Metric::kInnerProduct) {
             rep.full_build_reason = "inner product graphs live in an augmented space";
+        } else if (labelled) {
+            rep.full_build_reason =
+                "filter labels: the incremental merge does not rebuild the filter-aware graph yet";
         }
         keep_graph = rep.full_build_reason.empty();
         if (keep_graph) {
@@ -322,6 +335,7 @@ Result<ConsolidationReport> merge_generation(const MergeInputs& in) {
                 old_of_kept.push_back(static_cast<uint32_t>(i));
             }
             ids.push_back(in.old->index().external_id(i));
+            if (labelled) STRATA_RETURN_IF_ERROR(add_label_row(in.old->index().node_labels(i)));
             rows.insert(rows.end(), v.vector, v.vector + row_bytes);
             if (rows.size() >= 1024 * row_bytes) {
                 STRATA_RETURN_IF_ERROR(writer.append(rows.data(), rows.size() / row_bytes));
@@ -332,9 +346,14 @@ Result<ConsolidationReport> merge_generation(const MergeInputs& in) {
             STRATA_RETURN_IF_ERROR(writer.append(rows.data(), rows.size() / row_bytes));
     }
     rep.kept = ids.size();
-    for (const auto& [id, vec] : in.inserts) {
-        STRATA_RETURN_IF_ERROR(writer.append(vec, 1));
-        ids.push_back(id);
+    for (size_t i = 0; i < in.inserts.size(); ++i) {
+        STRATA_RETURN_IF_ERROR(writer.append(in.inserts[i].second, 1));
+        ids.push_back(in.inserts[i].first);
+        if (labelled) {
+            STRATA_RETURN_IF_ERROR(add_label_row(
+                i < in.insert_labels.size() ? std::span<const uint32_t>(in.insert_labels[i])
+                                            : std::span<const uint32_t>()));
+        }
     }
     rep.inserted = in.inserts.size();
     STRATA_RETURN_IF_ERROR(writer.finish());
@@ -342,7 +361,12 @@ Result<ConsolidationReport> merge_generation(const MergeInputs& in) {
     rep.seconds_read = since(start);
     if (ids.empty()) return Status::invalid_argument("nothing live to write a generation of");
 
-    const BuildOptions bo = build_options(in, ids_path);
+    BuildOptions bo = build_options(in, ids_path);
+    if (labelled) {
+        STRATA_RETURN_IF_ERROR(io::write_labels(labels_path, row_labels));
+        bo.labels_path = labels_path;
+        bo.label_names = in.label_names;  // the collection's ids
+    }
     rep.incremental = keep_graph && rep.kept > 0;
     if (in.old == nullptr) rep.full_build_reason = "first generation";
     if (in.old != nullptr && rep.kept == 0)

@@ -27,6 +27,12 @@ struct MergeInputs {
     std::vector<uint8_t> old_dead;    ///< per old node, 1 = leave out
     /// New vectors in stored form: (id, row); the rows stay valid during the merge.
     std::vector<std::pair<uint64_t, const void*>> inserts;
+    /// Label ids of each insert (parallel to inserts; empty rows when unlabelled).
+    std::vector<std::vector<uint32_t>> insert_labels;
+    /// The collection's label names by id; empty when no label was ever written. With labels
+    /// the generation is built filter-aware (a full build: the incremental merge does not keep
+    /// the label-aware graph yet).
+    std::vector<std::string> label_names;
     std::string out_dir;      ///< the generation directory to write (must not exist)
     std::string temp_prefix;  ///< path prefix of temp files (removed on return)
     int threads = 1;

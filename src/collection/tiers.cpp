@@ -23,6 +23,8 @@ Result<std::unique_ptr<HotTier>> HotTier::create(const CollectionParams& p,
     STRATA_ASSIGN_OR_RETURN(auto hnsw, graph::Hnsw::create(ho));
     std::unique_ptr<HotTier> t(new HotTier());
     t->hnsw_ = std::move(hnsw);
+    t->exact_ = distance::distance_fn(ho.dtype, p.metric);
+    t->dim_ = p.dim;
     t->chunk_count_ = (ho.max_elements + kChunk - 1) / kChunk;
     t->chunks_ = std::make_unique<std::atomic<Chunk*>[]>(t->chunk_count_);
     for (uint32_t i = 0; i < t->chunk_count_; ++i) t->chunks_[i].store(nullptr);
@@ -34,7 +36,7 @@ HotTier::~HotTier() {
     for (uint32_t i = 0; i < chunk_count_; ++i) delete chunks_[i].load();
 }
 
-Result<uint32_t> HotTier::add(uint64_t id, const void* vec) {
+Result<uint32_t> HotTier::add(uint64_t id, const void* vec, std::vector<uint32_t> labels) {
     STRATA_ASSIGN_OR_RETURN(uint32_t slot, hnsw_->add(vec));
     const uint32_t c = slot >> kBits;
     if (chunks_[c].load(std::memory_order_acquire) == nullptr) {
@@ -46,6 +48,7 @@ Result<uint32_t> HotTier::add(uint64_t id, const void* vec) {
         }
     }
     chunk(slot)->ids[slot & kMask] = id;
+    chunk(slot)->labels[slot & kMask] = std::move(labels);
     return slot;
 }
 
@@ -58,15 +61,46 @@ size_t HotTier::memory_bytes() const {
 }
 
 Result<uint32_t> HotTier::search(const void* query, uint32_t k, uint32_t ef, uint64_t* ids,
-                                 float* dists) const {
+                                 float* dists, const LabelFilter* filter) const {
     if (size() == 0) return 0u;
     thread_local std::vector<uint32_t> slots;
     slots.resize(k);
-    const graph::SlotFilter filter = [](uint32_t slot, const void* ctx) {
-        return static_cast<const HotTier*>(ctx)->live(slot);
+    if (filter == nullptr || filter->empty()) {
+        const graph::SlotFilter alive = [](uint32_t slot, const void* ctx) {
+            return static_cast<const HotTier*>(ctx)->live(slot);
+        };
+        STRATA_ASSIGN_OR_RETURN(uint32_t got, hnsw_->search(query, k, std::max(ef, k), alive, this,
+                                                            slots.data(), dists));
+        for (uint32_t i = 0; i < got; ++i) ids[i] = id(slots[i]);
+        return got;
+    }
+    struct Ctx {
+        const HotTier* tier;
+        const LabelFilter* filter;
+    } ctx{this, filter};
+    const graph::SlotFilter match = [](uint32_t slot, const void* c) {
+        const auto* x = static_cast<const Ctx*>(c);
+        return x->tier->live(slot) && x->filter->matches(x->tier->labels(slot));
     };
-    STRATA_ASSIGN_OR_RETURN(
-        uint32_t got, hnsw_->search(query, k, std::max(ef, k), filter, this, slots.data(), dists));
+    const uint32_t wide = std::min(std::max(ef, k) * 4, std::max(size(), k));
+    STRATA_ASSIGN_OR_RETURN(uint32_t got,
+                            hnsw_->search(query, k, wide, match, &ctx, slots.data(), dists));
+    if (got < k) {
+        // Few matches reachable: the exact k nearest of the matching slots.
+        thread_local std::vector<std::pair<float, uint32_t>> best;
+        best.clear();
+        const uint32_t n = size();
+        for (uint32_t s = 0; s < n; ++s) {
+            if (!match(s, &ctx)) continue;
+            best.emplace_back(exact_(query, hnsw_->vector(s), dim_), s);
+        }
+        got = static_cast<uint32_t>(std::min<size_t>(k, best.size()));
+        std::partial_sort(best.begin(), best.begin() + got, best.end());
+        for (uint32_t i = 0; i < got; ++i) {
+            dists[i] = best[i].first;
+            slots[i] = best[i].second;
+        }
+    }
     for (uint32_t i = 0; i < got; ++i) ids[i] = id(slots[i]);
     return got;
 }
@@ -117,6 +151,17 @@ Status Generation::search(const void* query, DType dtype, uint32_t dim,
     sp.k = p.k;
     sp.list_size = std::max(p.list_size, p.k);
     sp.beam_width = p.beam_width;
+    if (p.label_filter != nullptr && !p.label_filter->empty()) {
+        if (index_->info().label_count > 0) {
+            sp.label_filter = p.label_filter;
+        } else if (!p.label_filter->matches({})) {
+            // A generation written before any label: its nodes carry none, so none matches.
+            std::fill_n(ids, p.k, std::numeric_limits<uint64_t>::max());
+            if (dists) std::fill_n(dists, p.k, std::numeric_limits<float>::infinity());
+            if (stats) *stats = QueryStats{};
+            return Status::ok();
+        }
+    }
     if (dead_count() > 0) {
         sp.filter = [](uint64_t id, const void* ctx) {
             const auto* g = static_cast<const Generation*>(ctx);
@@ -140,6 +185,7 @@ Status Generation::search(const void* query, DType dtype, uint32_t dim,
             stats->io_us += qs.io_us;
             stats->cpu_us += qs.cpu_us;
             stats->total_us += qs.total_us;
+            stats->scanned += qs.scanned;
         }
         uint32_t got = 0;
         while (got < p.k && ids[got] != std::numeric_limits<uint64_t>::max()) ++got;

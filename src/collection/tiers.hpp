@@ -8,12 +8,14 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <vector>
 
 #include <strata/collection.hpp>
 #include <strata/disk_index.hpp>
 
+#include "distance/distance.hpp"
 #include "graph/hnsw.hpp"
 
 namespace strata::collection {
@@ -26,8 +28,13 @@ class HotTier {
                                                    const CollectionOptions& o, uint64_t seed);
     ~HotTier();
 
-    /// Adds a stored-form vector with its id, not live yet. Thread-safe.
-    Result<uint32_t> add(uint64_t id, const void* vec);
+    /// Adds a stored-form vector with its id and label ids (ascending), not live yet.
+    /// Thread-safe.
+    Result<uint32_t> add(uint64_t id, const void* vec, std::vector<uint32_t> labels = {});
+    /// The label ids of a slot, ascending (set before the slot was published).
+    std::span<const uint32_t> labels(uint32_t slot) const {
+        return chunk(slot)->labels[slot & kMask];
+    }
     void set_live(uint32_t slot, bool live) {
         const uint8_t prev = flags(slot).exchange(live ? 1 : 0, std::memory_order_acq_rel);
         if (prev != (live ? 1 : 0)) live_.fetch_add(live ? 1 : -1, std::memory_order_relaxed);
@@ -40,8 +47,11 @@ class HotTier {
     size_t memory_bytes() const;
 
     /// Up to k live slots nearest `query` (stored form): ids and distances, closest first.
-    Result<uint32_t> search(const void* query, uint32_t k, uint32_t ef, uint64_t* ids,
-                            float* dists) const;
+    /// With a label filter, only matching slots: the HNSW walk goes through every slot and
+    /// returns matching ones (ef widened 4x); when it finds fewer than k, an exact scan of the
+    /// matching slots gives min(k, matching live slots).
+    Result<uint32_t> search(const void* query, uint32_t k, uint32_t ef, uint64_t* ids, float* dists,
+                            const LabelFilter* filter = nullptr) const;
 
     /// Writers that picked this tier and have not published yet (a freeze waits for 0).
     std::atomic<int> pending{0};
@@ -51,6 +61,7 @@ class HotTier {
     struct Chunk {
         uint64_t ids[kChunk];
         std::atomic<uint8_t> live[kChunk];
+        std::vector<uint32_t> labels[kChunk];
     };
     HotTier() = default;
     Chunk* chunk(uint32_t slot) const {
@@ -62,6 +73,8 @@ class HotTier {
     uint32_t chunk_count_ = 0;
     std::mutex grow_mu_;
     std::atomic<int64_t> live_{0};
+    distance::DistanceFn exact_ = nullptr;  // stored form, the collection's metric
+    uint32_t dim_ = 0;
 };
 
 /// An open disk generation: the index, its id -> node map and a deleted-node bitmap.

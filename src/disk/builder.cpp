@@ -82,8 +82,9 @@ struct Prepared {
 
 /// The labels of the kept rows (bad rows dropped like their vectors).
 Result<disk::IndexLabels> load_labels(const std::string& path, uint64_t rows,
-                                      const std::vector<uint64_t>& bad) {
-    STRATA_ASSIGN_OR_RETURN(io::LabelSets sets, io::read_labels(path, rows));
+                                      const std::vector<uint64_t>& bad,
+                                      const std::vector<std::string>& names_first) {
+    STRATA_ASSIGN_OR_RETURN(io::LabelSets sets, io::read_labels(path, rows, names_first));
     disk::IndexLabels r;
     r.names.reserve(sets.label_count());
     for (uint32_t l = 0; l < sets.label_count(); ++l) r.names.push_back(sets.name(l));
@@ -179,7 +180,8 @@ Result<Prepared> prepare(const std::string& data_path, const std::string& out_di
         p.ids.push_back(all_ids.empty() ? i : all_ids[i]);
     }
     if (!o.labels_path.empty()) {
-        STRATA_ASSIGN_OR_RETURN(p.labels, load_labels(o.labels_path, input.size(), bad));
+        STRATA_ASSIGN_OR_RETURN(p.labels,
+                                load_labels(o.labels_path, input.size(), bad, o.label_names));
     }
     p.normalized = o.metric == Metric::kCosine;
     if (bad.empty() && !p.normalized) {

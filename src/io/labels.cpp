@@ -38,6 +38,11 @@ std::vector<uint64_t> LabelSets::counts() const {
     return c;
 }
 
+void LabelSets::add_name(std::string_view name) {
+    auto [it, fresh] = ids_.try_emplace(std::string(name), static_cast<uint32_t>(names_.size()));
+    if (fresh) names_.emplace_back(name);
+}
+
 Status LabelSets::add_row(std::span<const std::string_view> names) {
     const size_t start = labels_.size();
     for (std::string_view n : names) {
@@ -58,9 +63,11 @@ Status LabelSets::add_row(std::span<const std::string_view> names) {
     return Status::ok();
 }
 
-Result<LabelSets> read_labels(const std::string& path, uint64_t expected_rows) {
+Result<LabelSets> read_labels(const std::string& path, uint64_t expected_rows,
+                              std::span<const std::string> names_first) {
     STRATA_ASSIGN_OR_RETURN(auto text, read_file(path));
     LabelSets out;
+    for (const auto& n : names_first) out.add_name(n);
     std::vector<std::string_view> names;
     uint64_t line_no = 0;
     size_t pos = 0;

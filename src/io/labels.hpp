@@ -28,6 +28,8 @@ class LabelSets {
     /// Rows carrying each label.
     std::vector<uint64_t> counts() const;
 
+    /// Gives `name` the next id if it has none (no row is added): fixes the id order.
+    void add_name(std::string_view name);
     /// Appends a row with labels `names` (each 1-256 bytes, no ',' or line break).
     Status add_row(std::span<const std::string_view> names);
 
@@ -40,7 +42,10 @@ class LabelSets {
 
 /// Reads a labels file. InvalidArgument naming the line for an empty label ("a,,b"), a label
 /// over 256 bytes, or (when expected_rows > 0) a row count other than expected_rows.
-Result<LabelSets> read_labels(const std::string& path, uint64_t expected_rows = 0);
+/// `names_first` get ids 0, 1, ... in that order (whether rows use them or not); the file's
+/// other names follow in order of first use.
+Result<LabelSets> read_labels(const std::string& path, uint64_t expected_rows = 0,
+                              std::span<const std::string> names_first = {});
 /// One label per row drawn from a Zipf distribution over `labels` labels named L0, L1, ...
 /// (P(L_i) proportional to 1 / (i + 1)^exponent: L0 the most frequent). Deterministic in `seed`.
 Result<LabelSets> zipf_labels(uint64_t rows, uint32_t labels, double exponent, uint64_t seed);

@@ -343,6 +343,17 @@ Result<LabelFilter> DiskIndex::parse_filter(std::string_view json) const {
     }
 }
 
+std::span<const uint32_t> DiskIndex::node_labels(uint64_t node) const {
+    STRATA_CHECK(node < impl_->info.node_count);
+    if (!impl_->labels) return {};
+    return impl_->labels->of(static_cast<uint32_t>(node));
+}
+
+const std::string& DiskIndex::label_name(uint32_t id) const {
+    STRATA_CHECK(impl_->labels && id < impl_->labels->label_count());
+    return impl_->labels->names[id];
+}
+
 uint64_t DiskIndex::estimate_matches(const LabelFilter& filter) const {
     if (!impl_->labels) return 0;
     if (filter.empty()) return impl_->info.node_count;
