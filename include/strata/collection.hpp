@@ -149,6 +149,9 @@ class Collection {
     /// DiskIndex::parse_filter; a label never written matches nothing). The filter stays valid
     /// for this collection. InvalidArgument naming the part for a malformed filter.
     Result<LabelFilter> parse_filter(std::string_view json) const;
+    /// The id of label `name` (for building a LabelFilter directly), or LabelFilter::kUnknown
+    /// when it was never written.
+    uint32_t label_id(std::string_view name) const;
     /// Deletes `n` ids (absent ids are ignored). Durable on return under kAlways. Thread-safe.
     Status remove(const uint64_t* ids, uint64_t n);
 

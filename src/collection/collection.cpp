@@ -52,7 +52,6 @@ using collection::Manifest;
 namespace {
 
 constexpr uint8_t kUpsert = 1, kDelete = 2, kUpsertLabeled = 3;
-constexpr size_t kMaxLabelsPerRow = 1024;
 
 /// Log record: u8 type | 7 zero bytes | u64 n | n u64 ids | (upserts) n stored rows | (labelled
 /// upserts) per row: u16 label count, then per label u16 length and the name's bytes.
@@ -125,36 +124,6 @@ Status decode_record(std::string_view payload, size_t row_bytes, uint64_t lsn, R
             }
         }
         if (at != payload.size()) return foreign();
-    }
-    return Status::ok();
-}
-
-/// InvalidArgument naming the row for a label the labels file format cannot hold.
-Status check_labels(std::span<const std::vector<std::string>> labels, uint64_t n) {
-    if (labels.size() != n) {
-        return Status::invalid_argument(
-            fmt::format("{} label rows for {} vectors", labels.size(), n));
-    }
-    for (uint64_t i = 0; i < n; ++i) {
-        if (labels[i].size() > kMaxLabelsPerRow) {
-            return Status::invalid_argument(fmt::format("row {}: {} labels, at most {}", i,
-                                                        labels[i].size(), kMaxLabelsPerRow));
-        }
-        for (const auto& name : labels[i]) {
-            if (name.empty() || name.size() > 256) {
-                return Status::invalid_argument(
-                    fmt::format("row {}: a label must have 1 to 256 bytes", i));
-            }
-            if (name.find_first_of(",\n\r") != std::string::npos) {
-                return Status::invalid_argument(
-                    fmt::format("row {}: label '{}' holds a comma or a line break", i, name));
-            }
-            if (std::isspace(static_cast<unsigned char>(name.front())) ||
-                std::isspace(static_cast<unsigned char>(name.back()))) {
-                return Status::invalid_argument(
-                    fmt::format("row {}: label '{}' starts or ends with a space", i, name));
-            }
-        }
     }
     return Status::ok();
 }
@@ -332,6 +301,8 @@ Status Collection::upsert(const uint64_t* ids, uint64_t n, const void* vectors, 
     return upsert(ids, n, vectors, dtype, {});
 }
 
+uint32_t Collection::label_id(std::string_view name) const { return impl_->labels.find(name); }
+
 Result<LabelFilter> Collection::parse_filter(std::string_view json) const {
     try {
         return search::parse_label_filter(
@@ -346,7 +317,7 @@ Status Collection::upsert(const uint64_t* ids, uint64_t n, const void* vectors, 
     Impl& m = *impl_;
     if (n == 0) return Status::ok();
     const bool labelled = !labels.empty();
-    if (labelled) STRATA_RETURN_IF_ERROR(check_labels(labels, n));
+    if (labelled) STRATA_RETURN_IF_ERROR(collection::check_label_rows(labels, n));
     for (uint64_t i = 0; i < n; ++i) {
         if (ids[i] == std::numeric_limits<uint64_t>::max()) {  // marks "no result" in searches
             return Status::invalid_argument(

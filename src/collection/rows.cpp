@@ -1,6 +1,7 @@
 #include "collection/rows.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstring>
 
@@ -94,6 +95,38 @@ Status check_unique_ids(const uint64_t* ids, uint64_t n) {
     return Status::invalid_argument(
         fmt::format("id {} appears twice in the batch (at positions {} and {})", *dup, first - ids,
                     again - ids));
+}
+
+constexpr size_t kMaxLabelsPerRow = 1024;
+
+/// InvalidArgument naming the row for a label the labels file format cannot hold.
+Status check_label_rows(std::span<const std::vector<std::string>> labels, uint64_t n) {
+    if (labels.size() != n) {
+        return Status::invalid_argument(
+            fmt::format("{} label rows for {} vectors", labels.size(), n));
+    }
+    for (uint64_t i = 0; i < n; ++i) {
+        if (labels[i].size() > kMaxLabelsPerRow) {
+            return Status::invalid_argument(fmt::format("row {}: {} labels, at most {}", i,
+                                                        labels[i].size(), kMaxLabelsPerRow));
+        }
+        for (const auto& name : labels[i]) {
+            if (name.empty() || name.size() > 256) {
+                return Status::invalid_argument(
+                    fmt::format("row {}: a label must have 1 to 256 bytes", i));
+            }
+            if (name.find_first_of(",\n\r") != std::string::npos) {
+                return Status::invalid_argument(
+                    fmt::format("row {}: label '{}' holds a comma or a line break", i, name));
+            }
+            if (std::isspace(static_cast<unsigned char>(name.front())) ||
+                std::isspace(static_cast<unsigned char>(name.back()))) {
+                return Status::invalid_argument(
+                    fmt::format("row {}: label '{}' starts or ends with a space", i, name));
+            }
+        }
+    }
+    return Status::ok();
 }
 
 }  // namespace strata::collection

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
+#include <string>
 #include <vector>
 
 #include <strata/builder.hpp>
@@ -29,6 +31,9 @@ BuildOptions index_build_options(const CollectionParams& p);
 Status to_stored(const CollectionParams& p, const void* rows, DType dtype, uint64_t n,
                  std::vector<uint8_t>& out, const char* what = "row");
 
+/// InvalidArgument naming the row for a label a collection cannot hold: `labels` must have n
+/// rows of at most 1024 names, each 1-256 bytes without ',', line breaks or edge spaces.
+Status check_label_rows(std::span<const std::vector<std::string>> labels, uint64_t n);
 /// InvalidArgument naming the position when an id repeats within the batch.
 Status check_unique_ids(const uint64_t* ids, uint64_t n);
 

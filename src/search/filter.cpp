@@ -38,7 +38,19 @@ bool LabelFilter::matches(std::span<const uint32_t> row) const {
 namespace strata::search {
 
 Result<LabelFilter> parse_label_filter(std::string_view json,
-                                       const std::function<uint32_t(std::string_view)>& resolve) {
+                                       const std::function<uint32_t(std::string_view)>& by_name) {
+    return parse_filter(
+        json, [&](std::string_view key, std::string_view value) -> Result<uint32_t> {
+            if (key != "label") {
+                return bad(fmt::format(
+                    "'{}' is not filterable here: this index filters on its labels (key \"label\")",
+                    key));
+            }
+            return by_name(value);
+        });
+}
+
+Result<LabelFilter> parse_filter(std::string_view json, const FilterResolver& resolve) {
     // One parser for the process, never destroyed: destroying a simdjson parser built by
     // Debian's libsimdjson trips AddressSanitizer's alloc-dealloc check (its implementation is
     // allocated inside the library and freed in the header's inline code). Filters are small;
@@ -90,18 +102,35 @@ Result<LabelFilter> parse_label_filter(std::string_view json,
                     return bad(fmt::format("{}: unknown field '{}'", where, k));
                 }
             }
-            if (key != "label") {
-                return bad(
-                    fmt::format("{}.key '{}': only 'label' is filterable so far", where, key));
-            }
+            if (key.empty()) return bad(where + ".key is required");
             if (!has_match)
                 return bad(where + " needs a match: {\"value\": ...} or {\"any\": [...]}");
             if (match.size() != 1) return bad(where + ".match needs exactly one of value or any");
             std::vector<uint32_t> clause;
             auto add = [&](simdjson::dom::element x, const std::string& w) -> Status {
-                std::string_view name;
-                if (x.get_string().get(name)) return bad(w + " must be a label name (a string)");
-                clause.push_back(resolve(name));
+                std::string_view text;
+                std::string number;
+                int64_t i64 = 0;
+                uint64_t u64 = 0;
+                bool b = false;
+                if (!x.get_string().get(text)) {
+                } else if (!x.get_int64().get(i64)) {
+                    number = std::to_string(i64);
+                    text = number;
+                } else if (!x.get_uint64().get(u64)) {
+                    number = std::to_string(u64);
+                    text = number;
+                } else if (!x.get_bool().get(b)) {
+                    text = b ? "true" : "false";
+                } else {
+                    return bad(w + " must be a string, an integer or a boolean");
+                }
+                auto id = resolve(key, text);
+                if (!id.is_ok()) {
+                    return Status(id.status().code(),
+                                  fmt::format("{}.key: {}", where, id.status().message()));
+                }
+                clause.push_back(*id);
                 return Status::ok();
             };
             for (auto [k, v] : match) {

@@ -16,11 +16,20 @@ namespace strata::search {
 
 using LabelFilter = strata::LabelFilter;
 
-/// Parses a filter object. `resolve` maps a label name to its id, or LabelFilter::kUnknown.
-/// InvalidArgument naming the part for anything else than
-/// {"must"|"should"|"must_not": [{"key": "label", "match": {"value": "x"} | {"any": ["x", ...]}}]}
-/// (condition keys other than "label", and "range", are refused until attributes exist).
+/// Maps a condition's key and match value (as text: a string as is, an integer in decimal,
+/// true/false) to a label id, LabelFilter::kUnknown when no row carries it, or an error (a key
+/// that is not filterable) that the parser reports with the condition's place.
+using FilterResolver =
+    std::function<Result<uint32_t>(std::string_view key, std::string_view value)>;
+
+/// Parses a filter object: InvalidArgument naming the part for anything else than
+/// {"must"|"should"|"must_not": [{"key": K, "match": {"value": v} | {"any": [v, ...]}}]}, with
+/// `range` conditions refused until numeric attributes exist.
+Result<LabelFilter> parse_filter(std::string_view json, const FilterResolver& resolve);
+
+/// parse_filter() over key "label" only, whose values are label names resolved by `by_name`
+/// (the labels of an index built from a labels file).
 Result<LabelFilter> parse_label_filter(std::string_view json,
-                                       const std::function<uint32_t(std::string_view)>& resolve);
+                                       const std::function<uint32_t(std::string_view)>& by_name);
 
 }  // namespace strata::search

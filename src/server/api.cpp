@@ -1,10 +1,12 @@
 #include "server/api.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <shared_mutex>
 #include <vector>
 
@@ -15,6 +17,7 @@
 #include "core/json_writer.hpp"
 #include "core/log.hpp"
 #include "core/sysinfo.hpp"
+#include "search/filter.hpp"
 #include "server/json_input.hpp"
 
 namespace strata::server {
@@ -101,7 +104,60 @@ struct SearchRequest {
     CollectionSearchParams params;
     bool with_payload = false;
     bool with_vector = false;
+    std::optional<LabelFilter> filter;  // params.label_filter is set from it when run
 };
+
+/// Filterable payload field names: [A-Za-z0-9_.-]{1,64}.
+Status check_field_name(std::string_view f, const std::string& where) {
+    bool ok = !f.empty() && f.size() <= 64;
+    for (char c : f) {
+        ok =
+            ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-');
+    }
+    if (!ok) {
+        return Status::invalid_argument(fmt::format(
+            "{}: field name '{}' must be 1-64 characters of A-Z a-z 0-9 _ . -", where, f));
+    }
+    return Status::ok();
+}
+
+/// The filter labels of one point: "field=value" for each declared field in its payload
+/// (strings, integers, booleans, or arrays of them; null or absent: none).
+Status payload_labels(simdjson::dom::object payload, const std::vector<std::string>& fields,
+                      const std::string& where, std::vector<std::string>& out) {
+    for (const auto& f : fields) {
+        simdjson::dom::element v;
+        if (payload.at_key(f).get(v)) continue;
+        const auto one = [&](simdjson::dom::element x) -> Status {
+            std::string_view sv;
+            int64_t i = 0;
+            uint64_t u = 0;
+            bool b = false;
+            if (!x.get_string().get(sv)) {
+                out.push_back(f + "=" + std::string(sv));
+            } else if (!x.get_int64().get(i)) {
+                out.push_back(f + "=" + std::to_string(i));
+            } else if (!x.get_uint64().get(u)) {
+                out.push_back(f + "=" + std::to_string(u));
+            } else if (!x.get_bool().get(b)) {
+                out.push_back(f + "=" + (b ? "true" : "false"));
+            } else if (x.type() != simdjson::dom::element_type::NULL_VALUE) {
+                return Status::invalid_argument(fmt::format(
+                    "{}.{}: a filterable field takes strings, integers, booleans or arrays of "
+                    "them",
+                    where, f));
+            }
+            return Status::ok();
+        };
+        simdjson::dom::array arr;
+        if (!v.get_array().get(arr)) {
+            for (simdjson::dom::element x : arr) STRATA_RETURN_IF_ERROR(one(x));
+        } else {
+            STRATA_RETURN_IF_ERROR(one(v));
+        }
+    }
+    return Status::ok();
+}
 
 }  // namespace
 
@@ -185,9 +241,27 @@ struct Api::Handlers {
         if (Status s = validate_name(name); !s.is_ok()) return from_status(s);
         auto doc = parse(body);
         if (!doc.is_ok()) return from_status(doc.status());
+        std::vector<std::string> filterable;
         auto params = [&]() -> Result<CollectionParams> {
             STRATA_ASSIGN_OR_RETURN(object o, as_object(*doc, "body"));
-            STRATA_RETURN_IF_ERROR(only_keys(o, "", {"vectors", "index"}));
+            STRATA_RETURN_IF_ERROR(only_keys(o, "", {"vectors", "index", "filterable"}));
+            if (present(o, "filterable")) {
+                simdjson::dom::array fa;
+                if (member(o, "filterable").get_array().get(fa) || fa.size() > 64) {
+                    return bad("filterable must be an array of at most 64 payload field names");
+                }
+                size_t i = 0;
+                for (element x : fa) {
+                    const std::string where = fmt::format("filterable[{}]", i++);
+                    STRATA_ASSIGN_OR_RETURN(auto field, as_string(x, where));
+                    STRATA_RETURN_IF_ERROR(check_field_name(field, where));
+                    if (std::find(filterable.begin(), filterable.end(), field) !=
+                        filterable.end()) {
+                        return bad(fmt::format("{}: '{}' is listed twice", where, field));
+                    }
+                    filterable.emplace_back(field);
+                }
+            }
             if (!present(o, "vectors"))
                 return bad("vectors is required: {\"size\": N, \"distance\": ...}");
             STRATA_ASSIGN_OR_RETURN(object v, as_object(member(o, "vectors"), "vectors"));
@@ -249,7 +323,7 @@ struct Api::Handlers {
             return p;
         }();
         if (!params.is_ok()) return from_status(params.status());
-        auto e = api.registry_.create(name, *params);
+        auto e = api.registry_.create(name, *params, filterable);
         if (!e.is_ok()) return from_status(e.status());
         return ok_response("true", start);
     }
@@ -285,7 +359,11 @@ struct Api::Handlers {
         w.field("datatype", datatype_name(p.dtype)).end_object();
         w.key("index").begin_object().field("R", p.degree_max).field("L", p.list_size);
         w.field("alpha", p.alpha).field("pq_bytes", p.pq_bytes).end_object();
+        w.key("filterable").begin_array();
+        for (const auto& f : (*e)->filterable) w.value(f);
+        w.end_array();
         w.end_object();
+        w.field("labels", s.labels);
         w.key("tiers").begin_object();
         w.field("generation", s.generation).field("generation_points", s.generation_nodes);
         w.field("generation_deleted", s.generation_deleted).field("hot_points", s.hot);
@@ -322,6 +400,8 @@ struct Api::Handlers {
         std::vector<uint64_t> ids;
         std::vector<float> vectors;
         std::vector<std::string> payloads;
+        const std::vector<std::string>& fields = (*e)->filterable;
+        std::vector<std::vector<std::string>> labels;
         Status parsed = [&]() -> Status {
             STRATA_ASSIGN_OR_RETURN(object o, as_object(*doc, "body"));
             STRATA_RETURN_IF_ERROR(only_keys(o, "", {"points", "batch"}));
@@ -348,10 +428,13 @@ struct Api::Handlers {
                     STRATA_RETURN_IF_ERROR(
                         read_vector(member(po, "vector"), p.dim, f + ".vector", vectors));
                     payloads.emplace_back();
+                    labels.emplace_back();
                     if (present(po, "payload")) {
                         STRATA_ASSIGN_OR_RETURN(object pl,
                                                 as_object(member(po, "payload"), f + ".payload"));
                         payloads.back() = simdjson::minify(pl);
+                        STRATA_RETURN_IF_ERROR(
+                            payload_labels(pl, fields, f + ".payload", labels.back()));
                     }
                     ++i;
                 }
@@ -375,6 +458,7 @@ struct Api::Handlers {
                     read_vector(x, p.dim, fmt::format("batch.vectors[{}]", i++), vectors));
             }
             payloads.assign(ids.size(), std::string());
+            labels.assign(ids.size(), {});
             if (present(b, "payloads")) {
                 if (member(b, "payloads").get_array().get(pa) || pa.size() != ids.size()) {
                     return bad(
@@ -383,9 +467,10 @@ struct Api::Handlers {
                 i = 0;
                 for (element x : pa) {
                     if (x.type() != element_type::NULL_VALUE) {
-                        STRATA_ASSIGN_OR_RETURN(object pl,
-                                                as_object(x, fmt::format("batch.payloads[{}]", i)));
+                        const std::string where = fmt::format("batch.payloads[{}]", i);
+                        STRATA_ASSIGN_OR_RETURN(object pl, as_object(x, where));
                         payloads[i] = simdjson::minify(pl);
+                        STRATA_RETURN_IF_ERROR(payload_labels(pl, fields, where, labels[i]));
                     }
                     ++i;
                 }
@@ -404,6 +489,12 @@ struct Api::Handlers {
             if (Status s = collection::check_unique_ids(ids.data(), ids.size()); !s.is_ok()) {
                 return from_status(s);
             }
+            if (!fields.empty()) {
+                if (Status s = collection::check_label_rows(labels, ids.size()); !s.is_ok()) {
+                    return from_status(
+                        Status::invalid_argument("a filterable payload value: " + s.message()));
+                }
+            }
         }
         std::vector<std::string_view> views(payloads.begin(), payloads.end());
         {
@@ -412,10 +503,11 @@ struct Api::Handlers {
                 !s.is_ok()) {
                 return from_status(s);
             }
-            if (Status s = c.upsert(ids.data(), ids.size(), vectors.data(), DType::kF32);
-                !s.is_ok()) {
-                return from_status(s);
-            }
+            const Status s =
+                fields.empty()
+                    ? c.upsert(ids.data(), ids.size(), vectors.data(), DType::kF32)
+                    : c.upsert(ids.data(), ids.size(), vectors.data(), DType::kF32, labels);
+            if (!s.is_ok()) return from_status(s);
         }
         return completed("upserted", ids.size());
     }
@@ -489,11 +581,39 @@ struct Api::Handlers {
 
     // ---- search ---------------------------------------------------------------------------
 
-    Status parse_search(element el, std::string_view f, uint32_t dim, SearchRequest& out) {
+    Status parse_search(element el, std::string_view f, const CollectionEntry& e, uint32_t dim,
+                        SearchRequest& out) {
         STRATA_ASSIGN_OR_RETURN(object o, as_object(el, f.empty() ? "body" : f));
-        STRATA_RETURN_IF_ERROR(
-            only_keys(o, f, {"vector", "limit", "top", "params", "with_payload", "with_vector"}));
+        STRATA_RETURN_IF_ERROR(only_keys(
+            o, f, {"vector", "limit", "top", "params", "with_payload", "with_vector", "filter"}));
         const std::string pre = f.empty() ? "" : std::string(f) + ".";
+        if (present(o, "filter")) {
+            element fe = member(o, "filter");
+            if (fe.type() != element_type::NULL_VALUE) {
+                const std::string text = simdjson::minify(fe);
+                auto parsed = search::parse_filter(
+                    text, [&](std::string_view key, std::string_view value) -> Result<uint32_t> {
+                        if (std::find(e.filterable.begin(), e.filterable.end(), key) ==
+                            e.filterable.end()) {
+                            std::string declared;
+                            for (const auto& x : e.filterable) {
+                                declared += (declared.empty() ? "" : ", ") + x;
+                            }
+                            return Status::invalid_argument(fmt::format(
+                                "'{}' is not a filterable field of collection '{}' ({})", key,
+                                e.name,
+                                declared.empty() ? std::string("none declared: list fields in "
+                                                               "\"filterable\" at create")
+                                                 : "filterable: " + declared));
+                        }
+                        return e.col->label_id(std::string(key) + "=" + std::string(value));
+                    });
+                if (!parsed.is_ok()) {
+                    return Status::invalid_argument(pre + parsed.status().message());
+                }
+                if (!parsed->empty()) out.filter = std::move(*parsed);
+            }
+        }
         if (!present(o, "vector")) return bad(pre + "vector is required");
         STRATA_RETURN_IF_ERROR(read_vector(member(o, "vector"), dim, pre + "vector", out.vector));
         for (const char* key : {"limit", "top"}) {
@@ -545,15 +665,18 @@ struct Api::Handlers {
         ids.resize(k);
         dists.resize(k);
         QueryStats qs;
+        CollectionSearchParams params = sr.params;
+        if (sr.filter) params.label_filter = &*sr.filter;
         const auto t0 = Clock::now();
-        STRATA_RETURN_IF_ERROR(c.search(sr.vector.data(), DType::kF32, p.dim, sr.params, ids.data(),
-                                        dists.data(), &qs));
+        STRATA_RETURN_IF_ERROR(
+            c.search(sr.vector.data(), DType::kF32, p.dim, params, ids.data(), dists.data(), &qs));
         const double seconds = since(t0);
         uint32_t got = 0;
         while (got < k && ids[got] != std::numeric_limits<uint64_t>::max()) ++got;
         api.metrics_.search(e->name, seconds, qs.reads, qs.hops, qs.cache_hits, got, k,
                             got > 0 ? score_of(p.metric, dists[0]) : 0.0);
-        if (api.monitor_ && api.monitor_->sample()) {
+        // The recall monitor re-scores unfiltered searches (its exact search has no filter).
+        if (api.monitor_ && !sr.filter && api.monitor_->sample()) {
             api.monitor_->offer(e, sr.vector.data(), p.dim, k, ids.data());
         }
         thread_local uint32_t served = 0;
@@ -597,7 +720,7 @@ struct Api::Handlers {
         Status parsed = [&]() -> Status {
             if (!batch) {
                 reqs.emplace_back();
-                return parse_search(*doc, "", dim, reqs.back());
+                return parse_search(*doc, "", *e->entry, dim, reqs.back());
             }
             STRATA_ASSIGN_OR_RETURN(object o, as_object(*doc, "body"));
             STRATA_RETURN_IF_ERROR(only_keys(o, "", {"searches"}));
@@ -611,7 +734,7 @@ struct Api::Handlers {
             for (element x : a) {
                 reqs.emplace_back();
                 STRATA_RETURN_IF_ERROR(
-                    parse_search(x, fmt::format("searches[{}]", i++), dim, reqs.back()));
+                    parse_search(x, fmt::format("searches[{}]", i++), *e->entry, dim, reqs.back()));
             }
             return Status::ok();
         }();

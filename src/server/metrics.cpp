@@ -12,8 +12,8 @@ Histogram::Histogram(std::vector<double> bounds)
       counts_(std::make_unique<std::atomic<uint64_t>[]>(bounds_.size() + 1)) {}
 
 void Histogram::observe(double v) {
-    const size_t b = static_cast<size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), v) -
-                                         bounds_.begin());
+    const size_t b =
+        static_cast<size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), v) - bounds_.begin());
     counts_[b].fetch_add(1, std::memory_order_relaxed);
     sum_.fetch_add(v, std::memory_order_relaxed);
 }

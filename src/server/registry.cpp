@@ -109,6 +109,24 @@ Status check_snapshot(const std::string& dir) {
     return Status::ok();
 }
 
+constexpr char kFilterableFile[] = "filterable";
+
+Result<std::vector<std::string>> read_filterable(const std::string& dir) {
+    std::vector<std::string> out;
+    std::error_code ec;
+    const std::string path = join(dir, kFilterableFile);
+    if (!fs::exists(path, ec)) return out;
+    STRATA_ASSIGN_OR_RETURN(std::string text, io::read_file(path));
+    size_t pos = 0;
+    while (pos < text.size()) {
+        const size_t eol = text.find('\n', pos);
+        const size_t end = eol == std::string::npos ? text.size() : eol;
+        if (end > pos) out.emplace_back(text.substr(pos, end - pos));
+        pos = end + 1;
+    }
+    return out;
+}
+
 // Copies snapshot `src` to the fresh directory `tmp` and opens it once: a damaged snapshot
 // fails here, before anything is replaced. On error `tmp` is removed.
 Status stage_snapshot(const std::string& src, const std::string& tmp, CollectionOptions options) {
@@ -117,6 +135,11 @@ Status stage_snapshot(const std::string& src, const std::string& tmp, Collection
         STRATA_RETURN_IF_ERROR(mkdir_p(tmp));
         STRATA_RETURN_IF_ERROR(copy_tree(join(src, "collection"), join(tmp, "collection")));
         STRATA_RETURN_IF_ERROR(copy_tree(join(src, "payloads"), join(tmp, "payloads")));
+        std::error_code ec;
+        if (fs::exists(join(src, kFilterableFile), ec)) {
+            STRATA_RETURN_IF_ERROR(
+                io::copy_file_durable(join(src, kFilterableFile), join(tmp, kFilterableFile)));
+        }
         options.background = false;
         STRATA_ASSIGN_OR_RETURN(auto col, Collection::open(join(tmp, "collection"), options));
         return Status::ok();
@@ -212,6 +235,7 @@ Result<std::shared_ptr<CollectionEntry>> Registry::open_entry(const std::string&
     STRATA_ASSIGN_OR_RETURN(e->col,
                             Collection::open(join(e->dir, "collection"), options_.collection));
     STRATA_ASSIGN_OR_RETURN(e->payloads, PayloadStore::open(join(e->dir, "payloads")));
+    STRATA_ASSIGN_OR_RETURN(e->filterable, read_filterable(e->dir));
     return e;
 }
 
@@ -232,8 +256,9 @@ std::vector<std::shared_ptr<CollectionEntry>> Registry::list() const {
     return out;
 }
 
-Result<std::shared_ptr<CollectionEntry>> Registry::create(std::string_view name,
-                                                          const CollectionParams& params) {
+Result<std::shared_ptr<CollectionEntry>> Registry::create(
+    std::string_view name, const CollectionParams& params,
+    const std::vector<std::string>& filterable) {
     STRATA_RETURN_IF_ERROR(validate_name(name));
     STRATA_RETURN_IF_ERROR(params.validate());
     std::lock_guard<std::mutex> admin(admin_mu_);
@@ -254,6 +279,11 @@ Result<std::shared_ptr<CollectionEntry>> Registry::create(std::string_view name,
         col.reset();
         STRATA_ASSIGN_OR_RETURN(auto payloads, PayloadStore::open(join(tmp, "payloads")));
         payloads.reset();
+        if (!filterable.empty()) {
+            std::string text;
+            for (const auto& f : filterable) text += f + "\n";
+            STRATA_RETURN_IF_ERROR(io::atomic_write_file(join(tmp, kFilterableFile), text));
+        }
         return rename_durable(tmp, dir);
     }();
     if (!s.is_ok()) {
@@ -310,6 +340,10 @@ Result<SnapshotInfo> Registry::snapshot(std::string_view name) {
         STRATA_RETURN_IF_ERROR(e->col->snapshot(join(tmp, "collection")));
         STRATA_RETURN_IF_ERROR(mkdir_p(join(tmp, "payloads")));
         STRATA_RETURN_IF_ERROR(e->payloads->copy_to(join(tmp, "payloads")));
+        if (!e->filterable.empty()) {
+            STRATA_RETURN_IF_ERROR(
+                io::copy_file_durable(join(e->dir, kFilterableFile), join(tmp, kFilterableFile)));
+        }
         const CollectionStats st = e->col->stats();
         info.points = st.live;
         JsonWriter w(2);

@@ -38,6 +38,9 @@ struct CollectionEntry {
     bool closed = false;  ///< under `use`: dropped or replaced; look the name up again
     std::unique_ptr<Collection> col;
     std::unique_ptr<PayloadStore> payloads;
+    /// Payload fields declared filterable at create (DATA/collections/<name>/filterable, one
+    /// per line): their values become the points' filter labels "field=value".
+    std::vector<std::string> filterable;
     std::atomic<bool> ready{false};  ///< warmed up
 
     /// Remembers a served query (f32, dim values) for the next start's warm-up. Thread-safe.
@@ -77,8 +80,9 @@ class Registry {
     Result<std::shared_ptr<CollectionEntry>> get(std::string_view name) const;
     std::vector<std::shared_ptr<CollectionEntry>> list() const;
     /// AlreadyExists when the name is taken.
-    Result<std::shared_ptr<CollectionEntry>> create(std::string_view name,
-                                                    const CollectionParams& params);
+    Result<std::shared_ptr<CollectionEntry>> create(
+        std::string_view name, const CollectionParams& params,
+        const std::vector<std::string>& filterable = {});
     Status drop(std::string_view name);
 
     /// A consistent snapshot of collection `name` in DATA/snapshots/<name>/.

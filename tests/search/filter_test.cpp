@@ -54,10 +54,12 @@ TEST(LabelFilter, BadFiltersNameThePart) {
         {"[1]", "filter must be an object"},
         {"{\"must\": 3}", "filter.must must be an array"},
         {"{\"maybe\": []}", "unknown part 'maybe'"},
-        {R"({"must": [{"key": "price", "match": {"value": "a"}}]})", "only 'label' is filterable"},
+        {R"({"must": [{"key": "price", "match": {"value": "a"}}]})",
+         "filter.must[0].key: 'price' is not filterable here"},
         {R"({"must": [{"key": "label", "range": {"lt": 5}}]})", "range conditions"},
-        {R"({"must": [{"key": "label", "match": {"value": 5}}]})",
-         "filter.must[0].match.value must be a label name"},
+        {R"({"must": [{"key": "label", "match": {"value": 5.5}}]})",
+         "filter.must[0].match.value must be a string, an integer or a boolean"},
+        {R"({"must": [{"match": {"value": "a"}}]})", "filter.must[0].key is required"},
         {R"({"must": [{"key": "label", "match": {"any": []}}]})", "non-empty array"},
         {R"({"must": [{"key": "label", "match": {"value": "a", "any": ["b"]}}]})",
          "exactly one of"},
@@ -72,6 +74,28 @@ TEST(LabelFilter, BadFiltersNameThePart) {
         EXPECT_NE(f.status().message().find(want), std::string::npos)
             << json << ": " << f.status().message();
     }
+}
+
+TEST(LabelFilter, ValuesOfOtherTypesResolveAsText) {
+    // Payload fields of the server: integers and booleans become text ("5", "true").
+    std::vector<std::pair<std::string, std::string>> seen;
+    auto f = parse_filter(R"({"must": [{"key": "size", "match": {"any": [5, -2, true, "x"]}}]})",
+                          [&](std::string_view k, std::string_view v) -> Result<uint32_t> {
+                              seen.emplace_back(k, v);
+                              return static_cast<uint32_t>(seen.size() - 1);
+                          });
+    ASSERT_TRUE(f.is_ok()) << f.status().to_string();
+    ASSERT_EQ(seen.size(), 4u);
+    EXPECT_EQ(seen[0].second, "5");
+    EXPECT_EQ(seen[1].second, "-2");
+    EXPECT_EQ(seen[2].second, "true");
+    EXPECT_EQ(seen[3].first, "size");
+    auto refused = parse_filter(R"({"should": [{"key": "color", "match": {"value": "red"}}]})",
+                                [](std::string_view, std::string_view) -> Result<uint32_t> {
+                                    return Status::invalid_argument("'color' is not filterable");
+                                });
+    ASSERT_FALSE(refused.is_ok());
+    EXPECT_EQ(refused.status().message(), "filter.should[0].key: 'color' is not filterable");
 }
 
 }  // namespace

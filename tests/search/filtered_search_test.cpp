@@ -325,7 +325,8 @@ TEST_F(FilteredSearch, BadFiltersAreRefused) {
              R"({"must": {"key": "label"}})",
              R"({"must": [{"key": "price", "match": {"value": "x"}}]})",
              R"({"must": [{"key": "label", "range": {"lt": 5}}]})",
-             R"({"must": [{"key": "label", "match": {"value": 3}}]})",
+             R"({"must": [{"key": "label", "match": {"value": 1.5}}]})",
+             R"({"must": [{"key": "label", "match": {"value": null}}]})",
              R"({"must": [{"key": "label", "match": {"any": []}}]})",
              R"({"maybe": []})",
          }) {

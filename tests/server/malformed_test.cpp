@@ -85,7 +85,17 @@ TEST_F(Malformed, WrongTypesAndValues) {
     expect(post(kSearch, R"({"vector": [1, 0]})"), 400,
            "vector has 2 elements; the collection's dimension is 3");
     expect(post(kSearch, R"({"vector": [0, 0, 0]})"), 400, "zero vector");
-    expect(post(kSearch, R"({"vector": [1, 0, 0], "filter": {}})"), 400, "unknown field 'filter'");
+    expect(post(kSearch, R"({"vector": [1, 0, 0], "filtre": {}})"), 400, "unknown field 'filtre'");
+    // Filters on a collection without filterable fields: the field is named as not filterable.
+    expect(
+        post(
+            kSearch,
+            R"({"vector": [1, 0, 0], "filter": {"must": [{"key": "x", "match": {"value": "a"}}]}})"),
+        400, "'x' is not a filterable field");
+    expect(post(kSearch, R"({"vector": [1, 0, 0], "filter": {"must": [{"key": "x"}]}})"), 400,
+           "needs a match");
+    expect(post(kSearch, R"({"vector": [1, 0, 0], "filter": [1]})"), 400,
+           "filter must be an object");
     expect(post(kSearch, R"({"limit": 3})"), 400, "vector is required");
     expect(post(kSearch, R"({"vector": [1, 0, 0], "with_payload": "yes"})"), 400,
            "with_payload must be true or false");

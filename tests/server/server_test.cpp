@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <functional>
 #include <thread>
 
 #include "distance/exact_knn.hpp"
@@ -363,6 +364,107 @@ TEST(Server, BodyBudgetAnswers503) {
     EXPECT_EQ(parse_reply(read_until_close(slow, 10000)).status, 200);
     ::close(slow);
     EXPECT_EQ(s.call("POST", "/collections/b/points/search", small).status, 200);
+}
+
+TEST(Server, FilteredSearchOnDeclaredPayloadFields) {
+    TempDir dir;
+    TestServer s(dir.path().string());
+    s.start();
+    const auto v = random_vectors(400, kDim, 3);
+    auto r = s.call("PUT", "/collections/shop",
+                    R"({"vectors": {"size": 8, "distance": "Euclid"}, "index": {"R": 16, "L": 40},
+                        "filterable": ["color", "tags", "stock"]})");
+    ASSERT_EQ(r.status, 200) << r.body;
+    // color: one of 4 strings; tags: an array; stock: a boolean; size: not filterable.
+    const char* colors[] = {"red", "green", "blue", "black"};
+    std::string body = "{\"points\":[";
+    for (uint64_t i = 0; i < 400; ++i) {
+        body += fmt::format(
+            "{}{{\"id\":{},\"vector\":{},\"payload\":{{\"color\":\"{}\",\"tags\":[\"t{}\",\"all\"],"
+            "\"stock\":{},\"size\":{}}}}}",
+            i ? "," : "", i, vector_json(&v[i * kDim], kDim), colors[i % 4], i % 10,
+            i % 3 == 0 ? "true" : "false", i);
+    }
+    body += "]}";
+    ASSERT_EQ(s.call("PUT", "/collections/shop/points", body).status, 200);
+    r = s.call("GET", "/collections/shop");
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(json_number(r.body, "/result/labels"), 4 + 11 + 2);
+
+    const auto search = [&](const std::string& filter, uint32_t limit = 10) {
+        return s.call("POST", "/collections/shop/points/search",
+                      fmt::format("{{\"vector\":{},\"limit\":{},\"filter\":{}}}",
+                                  vector_json(&v[5 * kDim], kDim), limit, filter));
+    };
+    const auto check = [&](const std::string& filter, const std::function<bool(uint64_t)>& want,
+                           size_t expect) {
+        for (int pass = 0; pass < 2; ++pass) {
+            auto rr = search(filter);
+            ASSERT_EQ(rr.status, 200) << filter << ": " << rr.body;
+            const auto ids = result_ids(rr.body);
+            EXPECT_EQ(ids.size(), expect) << filter;
+            for (uint64_t id : ids) EXPECT_TRUE(want(id)) << filter << ": id " << id;
+            if (pass == 0) {
+                ASSERT_EQ(s.call("POST", "/collections/shop/consolidate", "").status, 200);
+            }
+        }
+    };
+    check(R"({"must": [{"key": "color", "match": {"value": "red"}}]})",
+          [](uint64_t id) { return id % 4 == 0; }, 10);
+    check(R"({"must": [{"key": "tags", "match": {"value": "t7"}},
+                       {"key": "stock", "match": {"value": true}}]})",
+          [](uint64_t id) { return id % 10 == 7 && id % 3 == 0; }, 10);  // 13 such ids
+    check(R"({"should": [{"key": "color", "match": {"any": ["green", "blue"]}}],
+              "must_not": [{"key": "tags", "match": {"value": "t1"}}]})",
+          [](uint64_t id) { return (id % 4 == 1 || id % 4 == 2) && id % 10 != 1; }, 10);
+    // Fewer matches than the limit: all of them (ids 1 mod 4 and 3 mod 10 and in stock: 7).
+    {
+        auto rr = search(R"({"must": [{"key": "color", "match": {"value": "green"}},
+                                      {"key": "tags", "match": {"value": "t3"}},
+                                      {"key": "stock", "match": {"value": true}}]})",
+                         50);
+        ASSERT_EQ(rr.status, 200) << rr.body;
+        size_t want = 0;
+        for (uint64_t i = 0; i < 400; ++i) want += (i % 4 == 1 && i % 10 == 3 && i % 3 == 0);
+        EXPECT_EQ(result_ids(rr.body).size(), want);
+    }
+    // A value no point has: an empty result, not an error.
+    r = search(R"({"must": [{"key": "color", "match": {"value": "purple"}}]})");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_TRUE(result_ids(r.body).empty());
+    // Unknown or undeclared fields, ranges, wrong types: 400 naming the part.
+    const std::pair<const char*, const char*> bad[] = {
+        {R"({"must": [{"key": "size", "match": {"value": 3}}]})", "'size' is not a filterable"},
+        {R"({"must": [{"key": "stock", "range": {"lt": 3}}]})", "range"},
+        {R"({"must": [{"key": "color", "match": {"value": 1.5}}]})", "must be a string"},
+        {R"({"must": {"key": "color"}})", "must be an array"},
+        {R"({"maybe": []})", "unknown part"},
+        {R"("red")", "filter must be an object"},
+    };
+    for (const auto& [filter, msg] : bad) {
+        r = search(filter);
+        EXPECT_EQ(r.status, 400) << filter << ": " << r.body;
+        EXPECT_NE(r.body.find(msg), std::string::npos) << filter << ": " << r.body;
+    }
+    // A float in a filterable field is refused and changes nothing.
+    r = s.call(
+        "PUT", "/collections/shop/points",
+        fmt::format("{{\"points\":[{{\"id\":1,\"vector\":{},\"payload\":{{\"stock\":0.5}}}}]}}",
+                    vector_json(&v[0], kDim)));
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_NE(r.body.find("points[0].payload.stock"), std::string::npos) << r.body;
+    r = s.call("GET", "/collections/shop/points/1");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_NE(r.body.find("\"t1\""), std::string::npos) << r.body;
+    // Declared fields and labels survive a restart.
+    s.stop();
+    s.start();
+    check(R"({"must": [{"key": "color", "match": {"value": "black"}}]})",
+          [](uint64_t id) { return id % 4 == 3; }, 10);
+    EXPECT_EQ(s.call("PUT", "/collections/bad",
+                     R"({"vectors": {"size": 8, "distance": "Euclid"}, "filterable": ["a=b"]})")
+                  .status,
+              400);
 }
 
 }  // namespace
