@@ -177,7 +177,67 @@ TEST(Cli, FilteredGroundTruth) {
     r = run(common + " --out " + dir.file("x.ibin") +
             " --filter '{\"must\": [{\"key\": \"price\"}]}'");
     EXPECT_NE(r.code, 0);
-    EXPECT_TRUE(contains(r.output, "only 'label' is filterable")) << r.output;
+    EXPECT_TRUE(contains(r.output, "needs a match")) << r.output;
+    r = run(common + " --out " + dir.file("x.ibin") +
+            " --filter '{\"must\": [{\"key\": \"price\", \"match\": {\"value\": 3}}]}'");
+    EXPECT_NE(r.code, 0);
+    EXPECT_TRUE(contains(r.output, "'price' is not filterable here")) << r.output;
+}
+
+// strata build --labels, then strata search --filter against strata gt --filter: every plan
+// finds the filtered neighbours and no query comes back short; filters on an unlabelled index
+// and post-filtering work as documented.
+TEST(Cli, FilteredBuildAndSearch) {
+    testing::TempDir dir;
+    const std::string base = dir.file("base.fbin"), query = dir.file("query.fbin");
+    const std::string labels = dir.file("labels.txt"), idx = dir.file("idx");
+    ASSERT_EQ(run("gen --quiet --n 4000 --dim 16 --seed 4 --out " + base + " --queries 50 " +
+                  "--queries-out " + query + " --labels 40 --labels-out " + labels)
+                  .code,
+              0);
+    CmdResult r = run("build --quiet --data " + base + " --out " + idx + " --labels " + labels +
+                      " --R 24 --L 48 --json");
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_TRUE(contains(r.output, "\"labels\": 40")) << r.output;
+    const std::string filter =
+        "'{\"must\": [{\"key\": \"label\", \"match\": {\"value\": \"L20\"}}]}'";
+    r = run("gt --quiet --base " + base + " --queries " + query + " --k 10 --labels " + labels +
+            " --filter " + filter + " --out " + dir.file("gt.ibin"));
+    ASSERT_EQ(r.code, 0) << r.output;
+    for (const char* plan : {"auto", "graph", "scan"}) {
+        r = run("search --quiet --json --index " + idx + " --queries " + query + " --gt " +
+                dir.file("gt.ibin") + " --L 64 --filter " + filter + " --filter-plan " + plan);
+        ASSERT_EQ(r.code, 0) << r.output;
+        EXPECT_TRUE(contains(r.output, "\"short_results\": 0")) << plan << ": " << r.output;
+        const auto at = r.output.find("\"recall\": ");
+        ASSERT_NE(at, std::string::npos) << r.output;
+        EXPECT_GE(std::stod(r.output.substr(at + 10)), 0.95) << plan << ": " << r.output;
+    }
+    r = run("search --quiet --index " + idx + " --queries " + query + " --filter " + filter +
+            " --filter-plan sideways");
+    EXPECT_NE(r.code, 0);
+    EXPECT_TRUE(contains(r.output, "expected auto, graph or scan")) << r.output;
+    r = run("verify " + idx);
+    EXPECT_EQ(r.code, 0) << r.output;
+    // An index built without labels refuses the filter; post-filtering uses the labels file.
+    ASSERT_EQ(
+        run("build --quiet --data " + base + " --out " + dir.file("plain") + " --R 24 --L 48").code,
+        0);
+    r = run("search --quiet --index " + dir.file("plain") + " --queries " + query + " --filter " +
+            filter);
+    EXPECT_NE(r.code, 0);
+    EXPECT_TRUE(contains(r.output, "holds no labels")) << r.output;
+    r = run("search --quiet --json --index " + dir.file("plain") + " --queries " + query +
+            " --gt " + dir.file("gt.ibin") + " --L 64 --filter " + filter + " --post-filter " +
+            labels);
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_TRUE(contains(r.output, "\"filter\": \"post\"")) << r.output;
+    // A labels file with the wrong number of rows is refused by the build.
+    testing::write_bytes(dir.file("short.txt"), "a\nb\n");
+    r = run("build --quiet --data " + base + " --out " + dir.file("bad") + " --labels " +
+            dir.file("short.txt"));
+    EXPECT_NE(r.code, 0);
+    EXPECT_TRUE(contains(r.output, "labels for 2 rows")) << r.output;
 }
 
 TEST(Cli, BadInputGivesClearErrors) {
