@@ -401,7 +401,7 @@ if [[ $what == filter || $what == all ]]; then
   filter_prepare
   data=data/bench-filter
   rm -f "$out/filter-search.jsonl"
-  tag() { sed "s/^{/{\"run\": $1, \"filter\": \"$2\", \"index\": \"$3\", /" | tee -a "$out/filter-search.jsonl" >/dev/null; }
+  tag() { sed "s/^{/{\"run\": $1, \"selectivity\": \"$2\", \"setup\": \"$3\", /" | tee -a "$out/filter-search.jsonl" >/dev/null; }
   s=(build/tools/strata search --quiet --json --queries "$data/query.fbin" --threads 1 --k 10)
   for run in 1 2 3; do
     for f in "${filter_names[@]}"; do
@@ -418,7 +418,7 @@ if [[ $what == filter || $what == all ]]; then
         --queries "$data/query.fbin" --k 10 --labels "$data/labels.txt" --filter "$fj" \
         --out "$out/filter-scan.ibin"
       t1=$(date +%s.%N)
-      echo "{\"run\": $run, \"filter\": \"$f\", \"index\": \"exact-scan\", \"qps\": $(python3 -c "print(1000/($t1-$t0))"), \"recall\": 1.0, \"L\": 0, \"reads_mean\": 0, \"short_results\": 0, \"threads\": 2}" >>"$out/filter-search.jsonl"
+      echo "{\"run\": $run, \"selectivity\": \"$f\", \"setup\": \"exact-scan\", \"qps\": $(python3 -c "print(1000/($t1-$t0))"), \"recall\": 1.0, \"L\": 0, \"reads_mean\": 0, \"short_results\": 0, \"threads\": 2}" >>"$out/filter-search.jsonl"
     done
     for idx in filtered plain; do
       "${s[@]}" --index "$data/$idx" --gt "$data/gt-none.ibin" --L 10,20,30,50,100 |
@@ -430,7 +430,7 @@ import json, statistics, sys, collections
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
 groups = collections.OrderedDict()
 for r in rows:
-    groups.setdefault((r["filter"], r["index"], r["L"]), []).append(r)
+    groups.setdefault((r["selectivity"], r["setup"], r["L"]), []).append(r)
 sel = {"sel50": "50%", "sel10": "10%", "sel1": "1%", "sel01": "0.1%", "none": "unfiltered"}
 print("\n| filter | index / plan | L | recall@10 | QPS (median of 3) | reads/query | PQ-scanned | short results |")
 print("|---|---|---|---|---|---|---|---|")

@@ -522,7 +522,7 @@ void register_search(CLI::App& app, GlobalFlags& global, int& exit_code) {
                     "auto (scan when few nodes can match, else the filtered graph walk), graph "
                     "or scan");
     cmd->add_option("--scan-limit", args->scan_limit,
-                    "auto plan: scan when at most this many nodes may match (0 = 64 x L)");
+                    "auto plan: scan when at most this many nodes may match (0 = 50 x L)");
     cmd->add_option("--post-filter", args->post_filter,
                     "Baseline: apply --filter to the results of an unfiltered search, with the "
                     "labels of each result read from this labels file (row = external id)");

@@ -81,7 +81,7 @@ struct SearchParams {
     /// and the result holds min(k, matching nodes) items. Not owned; must outlive the call.
     const LabelFilter* label_filter = nullptr;
     FilterPlan filter_plan = FilterPlan::kAuto;
-    /// kAuto scans when at most this many nodes may match; 0 = 64 * list_size.
+    /// kAuto scans when at most this many nodes may match; 0 = 50 * list_size.
     uint64_t scan_limit = 0;
 };
 
