@@ -25,11 +25,11 @@ if [[ "${1:-}" != "--no-asan" ]]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build-asan --output-on-failure -j 2 -L unit --timeout 900
   echo "== build (ThreadSanitizer: concurrent tests)"
-  STRATA_TARGETS="wal_test hnsw_test collection_test server_test" scripts/build.sh build-tsan -DSTRATA_TSAN=ON -DSTRATA_WERROR=OFF \
+  STRATA_TARGETS="wal_test hnsw_test collection_test collection_filter_test server_test" scripts/build.sh build-tsan -DSTRATA_TSAN=ON -DSTRATA_WERROR=OFF \
     -DSTRATA_BUILD_BENCH=OFF
   echo "== ctest (concurrent tests, ThreadSanitizer)"
   TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
     ctest --test-dir build-tsan --output-on-failure -j 2 \
-    -R '^(Wal|Hnsw|Server)\.|^Collection\.Concurrent' --timeout 900
+    -R '^(Wal|Hnsw|Server)\.|^Collection\.Concurrent|^CollectionFilter\.Concurrent' --timeout 900
 fi
 echo "== all tests passed in $(( $(date +%s) - start )) s"

@@ -6,11 +6,13 @@
 #include <strata/collection.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <limits>
 #include <map>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -260,6 +262,96 @@ TEST(CollectionFilter, UnlabelledGenerationAndLabelledHotTier) {
     ASSERT_TRUE((*c)->search(rows.data(), DType::kF32, kDim, sp, out.data(), nullptr).is_ok());
     for (uint64_t x : out) EXPECT_NE(x, id);
     EXPECT_EQ(std::count(out.begin(), out.end(), kNone), 0);
+}
+
+TEST(CollectionFilter, ConcurrentLabelledWritesFilteredSearchesAndConsolidation) {
+    // Labels are fixed per id (c<id % 10>), so every answer can be checked while writers replace
+    // and delete, searchers filter and consolidations swap generations (run under TSan too).
+    testing::TempDir dir;
+    CollectionParams p;
+    p.dim = 8;
+    p.degree_max = 16;
+    p.list_size = 32;
+    p.pq_bytes = 4;
+    CollectionOptions o;
+    o.background = false;
+    o.consolidate_at = 0;
+    o.validation_queries = 20;
+    o.consolidation_threads = 1;
+    o.disk.io = "pread";
+    auto c = Collection::create(dir.file("c"), p, o);
+    ASSERT_TRUE(c.is_ok());
+    Collection& col = **c;
+    const auto write = [&](uint64_t from, uint64_t to, uint32_t version) {
+        std::vector<uint64_t> ids;
+        std::vector<float> rows;
+        std::vector<std::vector<std::string>> labels;
+        std::mt19937_64 rng(from * 31 + version);
+        std::normal_distribution<float> nd(0, 1);
+        for (uint64_t id = from; id < to; ++id) {
+            ids.push_back(id);
+            for (uint32_t j = 0; j < p.dim; ++j)
+                rows.push_back(static_cast<float>(id % 3) + nd(rng));
+            std::string label(1, 'c');
+            label += std::to_string(id % 10);
+            labels.push_back({label});
+        }
+        return col.upsert(ids.data(), ids.size(), rows.data(), DType::kF32, labels);
+    };
+    ASSERT_TRUE(write(0, 400, 0).is_ok());
+    std::atomic<bool> stop{false};
+    std::atomic<uint64_t> wrong{0}, searches{0}, failures{0};
+    std::vector<std::thread> threads;
+    for (int w = 0; w < 2; ++w) {
+        threads.emplace_back([&, w] {
+            for (uint32_t round = 1; round <= 12 && !stop; ++round) {
+                const uint64_t base = 400 + static_cast<uint64_t>(w) * 1000 + (round % 6) * 100;
+                if (!write(base, base + 100, round).is_ok()) ++failures;
+                std::vector<uint64_t> gone;
+                for (uint64_t id = base; id < base + 100; id += 13) gone.push_back(id);
+                if (!col.remove(gone.data(), gone.size()).is_ok()) ++failures;
+            }
+        });
+    }
+    threads.emplace_back([&] {
+        auto f = col.parse_filter(R"({"must": [{"key": "label", "match": {"value": "c3"}}]})");
+        if (!f.is_ok()) {
+            ++failures;
+            return;
+        }
+        CollectionSearchParams sp;
+        sp.k = 10;
+        sp.list_size = 32;
+        sp.label_filter = &*f;
+        std::vector<uint64_t> ids(sp.k);
+        std::vector<float> q(p.dim, 1.0f);
+        while (!stop) {
+            if (!col.search(q.data(), DType::kF32, p.dim, sp, ids.data(), nullptr).is_ok()) {
+                ++failures;
+                continue;
+            }
+            ++searches;
+            uint32_t got = 0;
+            for (uint64_t id : ids) {
+                if (id == kNone) continue;
+                ++got;
+                if (id % 10 != 3) ++wrong;
+            }
+            if (got < sp.k) ++wrong;  // ids 3, 13, ..., 393 are never deleted: always >= 10
+        }
+    });
+    for (int i = 0; i < 2; ++i) {
+        auto rep = col.consolidate();
+        EXPECT_TRUE(rep.is_ok()) << rep.status().to_string();
+    }
+    for (size_t t = 0; t < 2; ++t) threads[t].join();
+    stop = true;
+    threads[2].join();
+    EXPECT_EQ(failures.load(), 0u);
+    EXPECT_EQ(wrong.load(), 0u);
+    EXPECT_GT(searches.load(), 0u);
+    std::printf("%llu filtered searches during writes and 2 consolidations\n",
+                static_cast<unsigned long long>(searches.load()));
 }
 
 }  // namespace
