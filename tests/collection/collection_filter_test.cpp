@@ -31,6 +31,27 @@ struct Row {
 };
 using Model = std::map<uint64_t, Row>;
 
+/// A small collection: R, L and PQ bytes of the test, consolidations on request only.
+CollectionParams test_params(uint32_t dim, uint32_t degree_max, uint32_t list_size,
+                             uint32_t pq_bytes) {
+    CollectionParams p;
+    p.dim = dim;
+    p.degree_max = degree_max;
+    p.list_size = list_size;
+    p.pq_bytes = pq_bytes;
+    return p;
+}
+
+CollectionOptions test_options(uint32_t validation_queries, int consolidation_threads) {
+    CollectionOptions o;
+    o.background = false;
+    o.consolidate_at = 0;
+    o.validation_queries = validation_queries;
+    o.consolidation_threads = consolidation_threads;
+    o.disk.io = "pread";
+    return o;
+}
+
 Row make_row(uint64_t seed, uint64_t id, uint32_t version) {
     std::mt19937_64 rng(seed * 7919 + id * 131 + version);
     std::normal_distribution<float> nd(0, 1);
@@ -154,17 +175,8 @@ TEST(CollectionFilter, LabelsHoldAcrossTiersConsolidationAndReopen) {
     std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
     testing::TempDir dir;
     const std::string path = dir.file("c");
-    CollectionParams p;
-    p.dim = kDim;
-    p.degree_max = 24;
-    p.list_size = 64;
-    p.pq_bytes = 8;
-    CollectionOptions o;
-    o.background = false;
-    o.consolidate_at = 0;
-    o.validation_queries = 50;
-    o.consolidation_threads = 2;
-    o.disk.io = "pread";
+    const CollectionParams p = test_params(kDim, 24, 64, 8);
+    const CollectionOptions o = test_options(50, 2);
     Model m;
     {
         auto c = Collection::create(path, p, o);
@@ -223,16 +235,8 @@ TEST(CollectionFilter, UnlabelledGenerationAndLabelledHotTier) {
     // Vectors written without labels carry none: a positive filter skips them, must_not keeps
     // them; labels written later are found in the hot tier beside the unlabelled generation.
     testing::TempDir dir;
-    CollectionParams p;
-    p.dim = kDim;
-    p.degree_max = 16;
-    p.list_size = 32;
-    p.pq_bytes = 8;
-    CollectionOptions o;
-    o.background = false;
-    o.consolidate_at = 0;
-    o.validation_queries = 20;
-    o.disk.io = "pread";
+    const CollectionParams p = test_params(kDim, 16, 32, 8);
+    const CollectionOptions o = test_options(20, 1);
     auto c = Collection::create(dir.file("c"), p, o);
     ASSERT_TRUE(c.is_ok());
     std::vector<uint64_t> ids;
@@ -268,17 +272,8 @@ TEST(CollectionFilter, ConcurrentLabelledWritesFilteredSearchesAndConsolidation)
     // Labels are fixed per id (c<id % 10>), so every answer can be checked while writers replace
     // and delete, searchers filter and consolidations swap generations (run under TSan too).
     testing::TempDir dir;
-    CollectionParams p;
-    p.dim = 8;
-    p.degree_max = 16;
-    p.list_size = 32;
-    p.pq_bytes = 4;
-    CollectionOptions o;
-    o.background = false;
-    o.consolidate_at = 0;
-    o.validation_queries = 20;
-    o.consolidation_threads = 1;
-    o.disk.io = "pread";
+    const CollectionParams p = test_params(8, 16, 32, 4);
+    const CollectionOptions o = test_options(20, 1);
     auto c = Collection::create(dir.file("c"), p, o);
     ASSERT_TRUE(c.is_ok());
     Collection& col = **c;
