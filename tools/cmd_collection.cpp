@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <fmt/format.h>
@@ -13,6 +14,7 @@
 #include "core/sysinfo.hpp"
 #include "disk/build_input.hpp"
 #include "io/dataset.hpp"
+#include "io/labels.hpp"
 
 namespace strata::tools {
 namespace {
@@ -21,6 +23,7 @@ struct WriteArgs {
     std::string dir;
     std::string data;
     std::string ids;
+    std::string labels;
     std::string metric;
     uint32_t degree_max = 64;
     uint32_t list_size = 100;
@@ -144,10 +147,16 @@ int run_ingest(const WriteArgs& a, const GlobalFlags& g) {
                     Status::invalid_argument(fmt::format("{} has dimension {}, the collection {}",
                                                          a.data, data->dim(), c->params().dim)));
     }
+    std::optional<io::LabelSets> labels;
+    if (!a.labels.empty()) {
+        auto l = io::read_labels(a.labels, data->size());
+        if (!l.is_ok()) return fail("ingest", l.status());
+        labels = std::move(*l);
+    }
     const bool empty = before.generation == 0 && before.hot == 0 && before.live == 0;
     if (empty && !a.no_bulk && data->size() > 0) {
         // The first load of a collection goes through the offline builder.
-        Status s = c->bulk_load(a.data, a.ids, !g.quiet);
+        Status s = c->bulk_load(a.data, a.ids, !g.quiet, 0, a.labels);
         if (!s.is_ok()) return fail("ingest", s);
         print_stats(*c, g);
         return 0;
@@ -177,7 +186,15 @@ int run_ingest(const WriteArgs& a, const GlobalFlags& g) {
             }
             batch = rows.data();
         }
-        Status s = c->upsert(ids.data() + from, n, batch, data->dtype());
+        std::vector<std::vector<std::string>> batch_labels;
+        if (labels) {
+            batch_labels.resize(n);
+            for (uint64_t i = 0; i < n; ++i) {
+                for (uint32_t l : labels->of(from + i)) batch_labels[i].push_back(labels->name(l));
+            }
+        }
+        Status s = labels ? c->upsert(ids.data() + from, n, batch, data->dtype(), batch_labels)
+                          : c->upsert(ids.data() + from, n, batch, data->dtype());
         if (!s.is_ok()) {
             return fail("ingest",
                         Status(s.code(), fmt::format("rows {}..{}: {} (rows before {} "
@@ -253,6 +270,9 @@ void register_collection(CLI::App& app, GlobalFlags& global, int& exit_code) {
     cmd->add_option("--ids", ingest->ids,
                     "External ids: .txt one per line, else raw u64 (default: numbered on from "
                     "the largest id so far)");
+    cmd->add_option("--labels", ingest->labels,
+                    "Filter labels: line i = the comma-separated labels of row i (then "
+                    "strata search --filter works on the collection)");
     cmd->add_option("--metric", ingest->metric, "l2, ip or cosine (new collections; default l2)");
     cmd->add_option("--R", ingest->degree_max,
                     "Graph degree of the disk generations (new collections)");

@@ -155,6 +155,17 @@ int run_collection_search(const SearchArgs& a, const GlobalFlags& global,
         fmt::print("{:>5} {:>3} {:>8} {:>9} {:>8} {:>8} {:>8} {:>9}\n", "L", "T", "recall", "QPS",
                    "mean_us", "p50_us", "p99_us", "p999_us");
     }
+    std::optional<LabelFilter> filter;
+    if (!a.filter.empty()) {
+        if (!a.post_filter.empty() || a.filter_plan != "auto" || a.scan_limit != 0) {
+            return fail("search", Status::invalid_argument(
+                                      "--post-filter, --filter-plan and --scan-limit apply to an "
+                                      "index directory, not a collection"));
+        }
+        auto f = (*c)->parse_filter(a.filter);
+        if (!f.is_ok()) return fail("search", f.status());
+        filter = std::move(*f);
+    }
     std::vector<uint64_t> ids(nq * a.k);
     std::vector<uint32_t> lat(nq);
     for (uint32_t L : lists) {
@@ -162,6 +173,7 @@ int run_collection_search(const SearchArgs& a, const GlobalFlags& global,
         p.k = a.k;
         p.list_size = std::max(L, a.k);
         p.beam_width = a.beam_width;
+        if (filter) p.label_filter = &*filter;
         std::vector<Status> errors(static_cast<size_t>(a.threads));
         const auto t0 = std::chrono::steady_clock::now();
         std::vector<std::thread> pool;

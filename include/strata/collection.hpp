@@ -178,8 +178,10 @@ class Collection {
     /// offline builder: the fast path for an initial load. `ids_path` as BuildOptions::ids_path
     /// (empty: next_id, next_id + 1, ...); `threads` 0 = all cores. InvalidArgument when the
     /// collection is not empty; the builder's errors for the file.
+    /// `labels_path`: optional labels file (line i = the comma-separated labels of row i) for a
+    /// filter-aware first generation.
     Status bulk_load(const std::string& data_path, const std::string& ids_path = "",
-                     bool progress = false, int threads = 0);
+                     bool progress = false, int threads = 0, const std::string& labels_path = "");
     /// Runs a consolidation now (waiting for one in progress first).
     Result<ConsolidationReport> consolidate();
     /// Writes a consistent copy of the collection to `dest` (which must not exist): the MANIFEST,

@@ -551,7 +551,7 @@ CollectionStats Collection::stats() const {
 }
 
 Status Collection::bulk_load(const std::string& data_path, const std::string& ids_path,
-                             bool progress, int threads) {
+                             bool progress, int threads, const std::string& labels_path) {
     Impl& m = *impl_;
     std::lock_guard<std::mutex> clock(m.consolidate_mu);
     {
@@ -600,6 +600,10 @@ Status Collection::bulk_load(const std::string& data_path, const std::string& id
     bo.progress = progress;
     bo.threads = threads;
     bo.memory_gb = m.options.consolidation_memory_gb;
+    if (!labels_path.empty()) {
+        bo.labels_path = labels_path;
+        bo.label_names = m.labels.names();  // ids already given keep their meaning
+    }
     uint64_t number = 0;
     {
         std::lock_guard<std::mutex> lock(m.apply_mu);
@@ -624,6 +628,18 @@ Status Collection::bulk_load(const std::string& data_path, const std::string& id
     if (!gen.is_ok()) {
         std::filesystem::remove_all(out, ec);
         return gen.status();
+    }
+    // The generation's label ids must be the collection's: its names are interned in order (a
+    // labelled write that introduced a name during the build could break that: refused).
+    const DiskIndex& index = (*gen)->index();
+    for (uint32_t l = 0; l < index.info().label_count; ++l) {
+        if (m.labels.intern(index.label_name(l)) != l) {
+            gen->reset();
+            std::filesystem::remove_all(out, ec);
+            return Status::internal(fmt::format(
+                "bulk load: label '{}' was introduced by a write during the build; load again",
+                index.label_name(l)));
+        }
     }
     {
         std::lock_guard<std::mutex> lock(m.apply_mu);

@@ -232,6 +232,25 @@ TEST(Cli, FilteredBuildAndSearch) {
             labels);
     ASSERT_EQ(r.code, 0) << r.output;
     EXPECT_TRUE(contains(r.output, "\"filter\": \"post\"")) << r.output;
+    // Collections: a labelled bulk load and a labelled load through the log, searched with
+    // the same filter against the same ground truth.
+    r = run("ingest --quiet " + dir.file("col") + " --data " + base + " --labels " + labels +
+            " --R 24 --L 48");
+    ASSERT_EQ(r.code, 0) << r.output;
+    r = run("ingest --quiet " + dir.file("col2") + " --data " + base + " --labels " + labels +
+            " --R 24 --L 48 --no-bulk --batch 700 --consolidate");
+    ASSERT_EQ(r.code, 0) << r.output;
+    for (const char* col : {"col", "col2"}) {
+        r = run("search --quiet --json --index " + dir.file(col) + " --queries " + query +
+                " --gt " + dir.file("gt.ibin") + " --L 64 --filter " + filter);
+        ASSERT_EQ(r.code, 0) << col << ": " << r.output;
+        const auto at = r.output.find("\"recall\": ");
+        ASSERT_NE(at, std::string::npos) << r.output;
+        EXPECT_GE(std::stod(r.output.substr(at + 10)), 0.95) << col << ": " << r.output;
+    }
+    r = run("ingest --quiet " + dir.file("col3") + " --data " + base + " --labels " +
+            dir.file("missing.txt"));
+    EXPECT_NE(r.code, 0);
     // A labels file with the wrong number of rows is refused by the build.
     testing::write_bytes(dir.file("short.txt"), "a\nb\n");
     r = run("build --quiet --data " + base + " --out " + dir.file("bad") + " --labels " +
