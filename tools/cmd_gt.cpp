@@ -229,8 +229,7 @@ void register_gt(CLI::App& app, GlobalFlags& global, int& exit_code) {
                     "Labels of the base rows (line i: comma-separated labels of row i): the "
                     "ground truth of filtered search, with --filter or --query-labels");
     cmd->add_option("--filter", args->filter,
-                    "Filter of every query, Qdrant style: '{\"must\": [{\"key\": \"label\", "
-                    "\"match\": {\"value\": \"red\"}}]}' (must, should, must_not; value or any)");
+                    std::string("Filter of every query, ") + kFilterSyntax);
     cmd->add_option("--query-labels", args->query_labels,
                     "Line i: the labels query i asks for (a row matches with any of them); rows "
                     "short of k matches are padded with id 4294967295 and distance inf");

@@ -98,16 +98,29 @@ double percentile(std::vector<uint32_t>& v, double p) {
     return v[i];
 }
 
+/// recall@k of `ids` (nq rows of k) against `gt`. Filtered ground truth pads rows with fewer
+/// than k matches with id 2^32-1: recall counts the true neighbours that exist, and `short_results`
+/// (when not null) counts the queries that returned fewer than min(k, matches) results.
 double recall_at(const io::GroundTruth& gt, const std::vector<uint64_t>& ids, uint64_t nq,
-                 uint32_t k) {
-    uint64_t hit = 0;
+                 uint32_t k, uint64_t* short_results = nullptr) {
+    constexpr uint32_t kPad = std::numeric_limits<uint32_t>::max();
+    uint64_t hit = 0, want = 0, shorts = 0;
     for (uint64_t q = 0; q < nq; ++q) {
         const uint32_t* truth = gt.row(static_cast<uint32_t>(q));
+        const uint32_t valid = static_cast<uint32_t>(
+            std::count_if(truth, truth + k, [](uint32_t t) { return t != kPad; }));
+        want += valid;
+        uint32_t got = 0;
         for (uint32_t i = 0; i < k; ++i) {
-            if (std::find(truth, truth + k, ids[q * k + i]) != truth + k) ++hit;
+            const uint64_t id = ids[q * k + i];
+            if (id == std::numeric_limits<uint64_t>::max()) continue;
+            ++got;
+            if (std::find(truth, truth + k, id) != truth + k) ++hit;
         }
+        if (got < valid) ++shorts;
     }
-    return static_cast<double>(hit) / (static_cast<double>(nq) * k);
+    if (short_results != nullptr) *short_results = shorts;
+    return want == 0 ? 1.0 : static_cast<double>(hit) / static_cast<double>(want);
 }
 
 Status write_ids_out(const std::string& path, const std::vector<uint64_t>& ids, uint64_t nq,
@@ -416,32 +429,7 @@ int run_search(const SearchArgs& a, const GlobalFlags& global) {
             r.p50 = percentile(lat, 0.5);
             r.p99 = percentile(lat, 0.99);
             r.p999 = percentile(lat, 0.999);
-            if (gt) {
-                // Filtered ground truth pads rows with fewer than k matches with id 2^32-1:
-                // recall counts the true neighbours that exist, and a query is short when it
-                // returned fewer than min(k, matches) results.
-                uint64_t hit = 0, want = 0;
-                constexpr uint32_t kPad = std::numeric_limits<uint32_t>::max();
-                for (uint64_t q = 0; q < nq; ++q) {
-                    const uint32_t* truth = gt->row(static_cast<uint32_t>(q));
-                    uint32_t valid = 0, got = 0;
-                    for (uint32_t j = 0; j < a.k; ++j) valid += truth[j] != kPad ? 1 : 0;
-                    want += valid;
-                    for (uint32_t i = 0; i < a.k; ++i) {
-                        const uint64_t id = ids[q * a.k + i];
-                        if (id == std::numeric_limits<uint64_t>::max()) continue;
-                        ++got;
-                        for (uint32_t j = 0; j < a.k; ++j) {
-                            if (truth[j] != kPad && truth[j] == id) {
-                                ++hit;
-                                break;
-                            }
-                        }
-                    }
-                    if (got < valid) ++r.short_results;
-                }
-                r.recall = want == 0 ? 1.0 : static_cast<double>(hit) / static_cast<double>(want);
-            }
+            if (gt) r.recall = recall_at(*gt, ids, nq, a.k, &r.short_results);
             if (global.json) {
                 fmt::print(
                     "{{\"system\": \"strata\", \"mode\": \"{}\", \"L\": {}, \"beamwidth\": {}, "
@@ -526,10 +514,9 @@ void register_search(CLI::App& app, GlobalFlags& global, int& exit_code) {
     cmd->add_option("--out", args->out,
                     "Write the result ids of the last L as .ibin (u32 n, u32 k, int32 ids)");
     cmd->add_option("--filter", args->filter,
-                    "Label filter of every query, Qdrant style: '{\"must\": [{\"key\": \"label\", "
-                    "\"match\": {\"value\": \"red\"}}]}' (must, should, must_not; value or "
-                    "any). The index must be built with --labels; recall against a filtered "
-                    "ground truth (strata gt --filter)");
+                    std::string("Label filter of every query, ") + kFilterSyntax +
+                        ". An index must be built with --labels, a collection written with "
+                        "labels; recall against a filtered ground truth (strata gt --filter)");
     cmd->add_option("--filter-plan", args->filter_plan,
                     "auto (scan when few nodes can match, else the filtered graph walk), graph "
                     "or scan");

@@ -11,6 +11,11 @@
 
 namespace strata::tools {
 
+/// The filter syntax, for --help of the commands taking --filter (gt, search).
+inline constexpr char kFilterSyntax[] =
+    "Qdrant style: '{\"must\": [{\"key\": \"label\", \"match\": {\"value\": \"red\"}}]}' "
+    "(must, should, must_not; value or any)";
+
 /// Flags every subcommand shares.
 struct GlobalFlags {
     bool quiet = false;

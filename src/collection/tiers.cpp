@@ -190,6 +190,9 @@ Status Generation::search(const void* query, DType dtype, uint32_t dim,
         uint32_t got = 0;
         while (got < p.k && ids[got] != std::numeric_limits<uint64_t>::max()) ++got;
         if (got == p.k || got >= live_count() || sp.list_size >= max_list) return Status::ok();
+        // A filter scan that met at most L matching nodes read every one of them: a wider list
+        // cannot find more.
+        if (qs.scanned > 0 && qs.scanned <= sp.list_size) return Status::ok();
         sp.list_size = std::min(sp.list_size * 2, max_list);
     }
 }

@@ -7,6 +7,7 @@
 #include <simdjson.h>
 
 #include "core/sorted_sets.hpp"
+#include "search/filter_value.hpp"
 
 namespace strata::search {
 namespace {
@@ -36,6 +37,25 @@ bool LabelFilter::matches(std::span<const uint32_t> row) const {
 }  // namespace strata
 
 namespace strata::search {
+
+bool filter_value_text(simdjson::dom::element x, std::string& out) {
+    std::string_view sv;
+    int64_t i = 0;
+    uint64_t u = 0;
+    bool b = false;
+    if (!x.get_string().get(sv)) {
+        out.assign(sv);
+    } else if (!x.get_int64().get(i)) {
+        out = std::to_string(i);
+    } else if (!x.get_uint64().get(u)) {
+        out = std::to_string(u);
+    } else if (!x.get_bool().get(b)) {
+        out = b ? "true" : "false";
+    } else {
+        return false;
+    }
+    return true;
+}
 
 Result<LabelFilter> parse_label_filter(std::string_view json,
                                        const std::function<uint32_t(std::string_view)>& by_name) {
@@ -107,22 +127,9 @@ Result<LabelFilter> parse_filter(std::string_view json, const FilterResolver& re
                 return bad(where + " needs a match: {\"value\": ...} or {\"any\": [...]}");
             if (match.size() != 1) return bad(where + ".match needs exactly one of value or any");
             std::vector<uint32_t> clause;
+            std::string text;
             auto add = [&](simdjson::dom::element x, const std::string& w) -> Status {
-                std::string_view text;
-                std::string number;
-                int64_t i64 = 0;
-                uint64_t u64 = 0;
-                bool b = false;
-                if (!x.get_string().get(text)) {
-                } else if (!x.get_int64().get(i64)) {
-                    number = std::to_string(i64);
-                    text = number;
-                } else if (!x.get_uint64().get(u64)) {
-                    number = std::to_string(u64);
-                    text = number;
-                } else if (!x.get_bool().get(b)) {
-                    text = b ? "true" : "false";
-                } else {
+                if (!filter_value_text(x, text)) {
                     return bad(w + " must be a string, an integer or a boolean");
                 }
                 auto id = resolve(key, text);

@@ -1,7 +1,6 @@
 #include "server/api.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -17,7 +16,7 @@
 #include "core/json_writer.hpp"
 #include "core/log.hpp"
 #include "core/sysinfo.hpp"
-#include "search/filter.hpp"
+#include "server/filter_fields.hpp"
 #include "server/json_input.hpp"
 
 namespace strata::server {
@@ -106,58 +105,6 @@ struct SearchRequest {
     bool with_vector = false;
     std::optional<LabelFilter> filter;  // params.label_filter is set from it when run
 };
-
-/// Filterable payload field names: [A-Za-z0-9_.-]{1,64}.
-Status check_field_name(std::string_view f, const std::string& where) {
-    bool ok = !f.empty() && f.size() <= 64;
-    for (char c : f) {
-        ok =
-            ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-');
-    }
-    if (!ok) {
-        return Status::invalid_argument(fmt::format(
-            "{}: field name '{}' must be 1-64 characters of A-Z a-z 0-9 _ . -", where, f));
-    }
-    return Status::ok();
-}
-
-/// The filter labels of one point: "field=value" for each declared field in its payload
-/// (strings, integers, booleans, or arrays of them; null or absent: none).
-Status payload_labels(simdjson::dom::object payload, const std::vector<std::string>& fields,
-                      const std::string& where, std::vector<std::string>& out) {
-    for (const auto& f : fields) {
-        simdjson::dom::element v;
-        if (payload.at_key(f).get(v)) continue;
-        const auto one = [&](simdjson::dom::element x) -> Status {
-            std::string_view sv;
-            int64_t i = 0;
-            uint64_t u = 0;
-            bool b = false;
-            if (!x.get_string().get(sv)) {
-                out.push_back(f + "=" + std::string(sv));
-            } else if (!x.get_int64().get(i)) {
-                out.push_back(f + "=" + std::to_string(i));
-            } else if (!x.get_uint64().get(u)) {
-                out.push_back(f + "=" + std::to_string(u));
-            } else if (!x.get_bool().get(b)) {
-                out.push_back(f + "=" + (b ? "true" : "false"));
-            } else if (x.type() != simdjson::dom::element_type::NULL_VALUE) {
-                return Status::invalid_argument(fmt::format(
-                    "{}.{}: a filterable field takes strings, integers, booleans or arrays of "
-                    "them",
-                    where, f));
-            }
-            return Status::ok();
-        };
-        simdjson::dom::array arr;
-        if (!v.get_array().get(arr)) {
-            for (simdjson::dom::element x : arr) STRATA_RETURN_IF_ERROR(one(x));
-        } else {
-            STRATA_RETURN_IF_ERROR(one(v));
-        }
-    }
-    return Status::ok();
-}
 
 }  // namespace
 
@@ -590,24 +537,7 @@ struct Api::Handlers {
         if (present(o, "filter")) {
             element fe = member(o, "filter");
             if (fe.type() != element_type::NULL_VALUE) {
-                const std::string text = simdjson::minify(fe);
-                auto parsed = search::parse_filter(
-                    text, [&](std::string_view key, std::string_view value) -> Result<uint32_t> {
-                        if (std::find(e.filterable.begin(), e.filterable.end(), key) ==
-                            e.filterable.end()) {
-                            std::string declared;
-                            for (const auto& x : e.filterable) {
-                                declared += (declared.empty() ? "" : ", ") + x;
-                            }
-                            return Status::invalid_argument(fmt::format(
-                                "'{}' is not a filterable field of collection '{}' ({})", key,
-                                e.name,
-                                declared.empty() ? std::string("none declared: list fields in "
-                                                               "\"filterable\" at create")
-                                                 : "filterable: " + declared));
-                        }
-                        return e.col->label_id(std::string(key) + "=" + std::string(value));
-                    });
+                auto parsed = parse_field_filter(fe, e);
                 if (!parsed.is_ok()) {
                     return Status::invalid_argument(pre + parsed.status().message());
                 }
