@@ -12,6 +12,10 @@ packages=(
   libxxhash-dev libsimdjson-dev libopenblas-dev liblmdb-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 time curl openssl
+  # Embedded faces (C API consumers): SQLite shell and headers, PostgreSQL 15 server and
+  # extension headers, pybind11 + numpy + pytest for the Python binding.
+  sqlite3 libsqlite3-dev postgresql-15 postgresql-server-dev-15
+  python3-dev pybind11-dev python3-numpy python3-pytest
 )
 for arg in "$@"; do
   case "$arg" in
