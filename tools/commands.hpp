@@ -14,7 +14,9 @@ namespace strata::tools {
 /// The filter syntax, for --help of the commands taking --filter (gt, search).
 inline constexpr char kFilterSyntax[] =
     "Qdrant style: '{\"must\": [{\"key\": \"label\", \"match\": {\"value\": \"red\"}}]}' "
-    "(must, should, must_not; value or any)";
+    "(must, should, must_not; match value or any). Labels named field=value are fields: "
+    "{\"key\": \"price\", \"range\": {\"gte\": 10, \"lt\": 50}} matches labels price=<number> "
+    "in range, {\"key\": \"color\", \"match\": {\"value\": \"red\"}} the label color=red";
 
 /// Flags every subcommand shares.
 struct GlobalFlags {

@@ -146,12 +146,17 @@ class Collection {
     Status upsert(const uint64_t* ids, uint64_t n, const void* vectors, DType dtype,
                   std::span<const std::vector<std::string>> labels);
     /// Parses a Qdrant-style label filter against the collection's labels (see
-    /// DiskIndex::parse_filter; a label never written matches nothing). The filter stays valid
-    /// for this collection. InvalidArgument naming the part for a malformed filter.
+    /// DiskIndex::parse_filter: match conditions on key "label" or on fields of labels named
+    /// "field=value", range conditions on those fields; a label or field never written matches
+    /// nothing). The filter stays valid for this collection. InvalidArgument naming the part for
+    /// a malformed filter.
     Result<LabelFilter> parse_filter(std::string_view json) const;
     /// The id of label `name` (for building a LabelFilter directly), or LabelFilter::kUnknown
     /// when it was never written.
     uint32_t label_id(std::string_view name) const;
+    /// The ids of the labels "field=<number>" written so far whose number lies in `range` (a
+    /// range condition's clause).
+    std::vector<uint32_t> labels_in_range(std::string_view field, const NumericRange& range) const;
     /// Deletes `n` ids (absent ids are ignored). Durable on return under kAlways. Thread-safe.
     Status remove(const uint64_t* ids, uint64_t n);
 

@@ -160,9 +160,11 @@ class DiskIndex {
 
     /// Parses a Qdrant-style label filter, resolving label names against this index:
     /// {"must"|"should"|"must_not": [{"key": "label", "match": {"value": "x"} | {"any": [...]}}]}.
-    /// A name the index does not know makes its clause match nothing. InvalidArgument naming
-    /// the part for malformed JSON, unknown fields, other keys or range conditions, and when the
-    /// index holds no labels.
+    /// Labels named "field=value" are fields: {"key": "field", "match": {"value": v}} matches
+    /// the label "field=v", and {"key": "field", "range": {"gte": a, "lt": b}} every label
+    /// "field=<number>" with a <= number < b. A name the index does not know makes its clause
+    /// match nothing. InvalidArgument naming the part for malformed JSON, unknown fields, a key
+    /// no label's field is, a range on key "label", and when the index holds no labels.
     Result<LabelFilter> parse_filter(std::string_view json) const;
 
     /// The nodes `filter` may match, estimated from the label counts and a sample (what kAuto

@@ -303,10 +303,14 @@ Status Collection::upsert(const uint64_t* ids, uint64_t n, const void* vectors, 
 
 uint32_t Collection::label_id(std::string_view name) const { return impl_->labels.find(name); }
 
+std::vector<uint32_t> Collection::labels_in_range(std::string_view field,
+                                                  const NumericRange& range) const {
+    return impl_->labels.in_range(field, range);
+}
+
 Result<LabelFilter> Collection::parse_filter(std::string_view json) const {
     try {
-        return search::parse_label_filter(
-            json, [this](std::string_view name) { return impl_->labels.find(name); });
+        return impl_->labels.parse_filter(json);
     } catch (const std::bad_alloc&) {
         return Status::resource_exhausted("out of memory parsing a filter");
     }

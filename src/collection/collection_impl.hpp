@@ -22,6 +22,8 @@
 #include "collection/tiers.hpp"
 #include "collection/wal.hpp"
 #include "core/log.hpp"
+#include "search/field_labels.hpp"
+#include "search/filter.hpp"
 
 namespace strata {
 namespace collection {
@@ -42,7 +44,27 @@ class LabelDict {
         const auto id = static_cast<uint32_t>(names_.size());
         names_.emplace_back(name);
         ids_.emplace(names_.back(), id);
+        fields_.add(id, name);
         return id;
+    }
+    /// Parses a filter against the labels so far (a field or label never written matches
+    /// nothing).
+    Result<LabelFilter> parse_filter(std::string_view json) const {
+        std::lock_guard<std::mutex> lock(mu_);
+        return search::parse_label_filter(
+            json,
+            [this](std::string_view name) {
+                const auto it = ids_.find(std::string(name));
+                return it == ids_.end() ? kUnknown : it->second;
+            },
+            &fields_, search::UnknownField::kMatchesNothing);
+    }
+    /// The labels "field=<number>" with the number in `range`.
+    std::vector<uint32_t> in_range(std::string_view field, const NumericRange& range) const {
+        std::vector<uint32_t> out;
+        std::lock_guard<std::mutex> lock(mu_);
+        fields_.in_range(field, range, out);
+        return out;
     }
     uint32_t find(std::string_view name) const {
         std::lock_guard<std::mutex> lock(mu_);
@@ -62,6 +84,7 @@ class LabelDict {
     mutable std::mutex mu_;
     std::vector<std::string> names_;
     std::unordered_map<std::string, uint32_t> ids_;
+    search::FieldLabels fields_;
 };
 
 }  // namespace collection

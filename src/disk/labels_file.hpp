@@ -40,7 +40,7 @@ struct IndexLabels {
         return {postings.data() + posting_offsets[label],
                 postings.data() + posting_offsets[label + 1]};
     }
-    graph::LabelView view() const { return {offsets, labels, label_count()}; }
+    graph::LabelView view() const { return {offsets, labels, label_count(), {}}; }
     /// The id of `name`, or UINT32_MAX.
     uint32_t resolve(std::string_view name) const;
     /// Heap bytes held (stored arrays, postings, names).

@@ -17,8 +17,24 @@ struct LabelView {
     std::span<const uint64_t> offsets;  ///< nodes + 1 entries
     std::span<const uint32_t> labels;
     uint32_t label_count = 0;
+    /// Nodes per label (set by the filter-aware build): a node's edge reservation and label walk
+    /// then serve its rarest label. Empty: every label of the node alike.
+    std::span<const uint32_t> counts;
     std::span<const uint32_t> of(uint32_t node) const {
         return labels.subspan(offsets[node], offsets[node + 1] - offsets[node]);
+    }
+    /// The labels a node's label-sharing edges serve: its rarest label alone (ties: the lower
+    /// id) when counts are set, else all its labels. A rare label's nodes need edges among
+    /// themselves; a node's common labels (a numeric field's value shared by thousands) would
+    /// otherwise take the reserved slots. Points into `out` or into the view.
+    std::span<const uint32_t> served(uint32_t node, uint32_t& out) const {
+        const auto own = of(node);
+        if (counts.empty() || own.size() <= 1) return own;
+        out = own[0];
+        for (uint32_t l : own) {
+            if (counts[l] < counts[out]) out = l;
+        }
+        return {&out, 1};
     }
 };
 

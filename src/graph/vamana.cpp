@@ -71,7 +71,8 @@ void insert_node(const VectorStore& store, Graph& graph, uint32_t node, uint32_t
     if (lb.view != nullptr && !lb.view->of(node).empty()) {
         // The walk restricted to the node's labels, from their start nodes: its nearest
         // same-label nodes join the pool even when they are far away.
-        const NodeFilter filter{lb.view, lb.view->of(node)};
+        uint32_t rarest = 0;
+        const NodeFilter filter{lb.view, lb.view->served(node, rarest)};
         ts.starts.clear();
         for (uint32_t l : filter.match) {
             if ((*lb.start)[l] != node) ts.starts.push_back((*lb.start)[l]);
@@ -137,8 +138,10 @@ void keep_label_edges(const VectorStore& store, uint32_t node, const std::vector
                       const LabelView& labels) {
     const auto own = labels.of(node);
     if (own.empty()) return;
+    uint32_t rarest = 0;
+    const auto serve = labels.served(node, rarest);
     const uint32_t reserve = std::max<uint32_t>(1, degree_max / 4);
-    const auto shares = [&](uint32_t c) { return sorted_intersects(labels.of(c), own); };
+    const auto shares = [&](uint32_t c) { return sorted_intersects(labels.of(c), serve); };
     thread_local std::vector<uint32_t> kept;
     kept.clear();
     for (uint32_t x : out) {
@@ -296,11 +299,18 @@ Result<VamanaResult> build_vamana(const VectorStore& store, const VamanaOptions&
             static_cast<uint32_t>(std::ceil(opt.slack * static_cast<float>(opt.degree_max)));
         VamanaResult res;
         res.graph = Graph(n, capacity);
+        std::vector<uint32_t> counts;  // nodes per label
+        LabelView counted;
         arena.execute([&] {
             res.medoid = find_medoid(store);
             BuildLabels lb;
             if (labels != nullptr) {
                 res.label_start = choose_label_starts(*labels, opt.seed);
+                counts.assign(labels->label_count, 0);
+                for (uint32_t l : labels->labels) ++counts[l];
+                counted = *labels;
+                counted.counts = counts;
+                labels = &counted;
                 lb = {labels, &res.label_start};
             }
             std::vector<uint32_t> order(n);

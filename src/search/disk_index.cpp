@@ -24,6 +24,7 @@
 #include "disk/labels_file.hpp"
 #include "disk/nav_graph.hpp"
 #include "search/beam_search.hpp"
+#include "search/field_labels.hpp"
 #include "search/filter.hpp"
 #include "search/testing_hooks.hpp"
 
@@ -66,6 +67,7 @@ struct DiskIndex::Impl {
     uint64_t external_id(uint32_t node) const { return ctx.external_id(node); }
     std::optional<disk::NavGraph> nav;
     std::optional<disk::IndexLabels> labels;
+    search::FieldLabels label_fields;  // labels named field=value: match and range conditions
     search::NodeCache cache;
     search::IndexContext ctx;
 
@@ -165,6 +167,7 @@ Status DiskIndex::Impl::load(const std::string& dir) {
         STRATA_ASSIGN_OR_RETURN(auto lb,
                                 disk::IndexLabels::decode(label_bytes, n, dir + "/labels"));
         labels.emplace(std::move(lb));
+        for (uint32_t l = 0; l < labels->label_count(); ++l) label_fields.add(l, labels->names[l]);
     }
 
     io::SectorFileOptions fo;
@@ -210,7 +213,7 @@ Status DiskIndex::Impl::load(const std::string& dir) {
     info.nav_ram_bytes = nav ? nav->memory_bytes() : 0;
     info.cache_ram_bytes = cache.memory_bytes();
     info.label_count = labels ? labels->label_count() : 0;
-    info.labels_ram_bytes = labels ? labels->memory_bytes() : 0;
+    info.labels_ram_bytes = labels ? labels->memory_bytes() + label_fields.memory_bytes() : 0;
     return Status::ok();
 }
 
@@ -337,7 +340,8 @@ Result<LabelFilter> DiskIndex::parse_filter(std::string_view json) const {
     }
     try {
         return search::parse_label_filter(
-            json, [&](std::string_view name) { return labels->resolve(name); });
+            json, [&](std::string_view name) { return labels->resolve(name); },
+            &impl_->label_fields);
     } catch (const std::bad_alloc&) {
         return Status::resource_exhausted("out of memory parsing a filter");
     }

@@ -7,6 +7,7 @@
 #include <simdjson.h>
 
 #include "core/sorted_sets.hpp"
+#include "search/field_labels.hpp"
 #include "search/filter_value.hpp"
 
 namespace strata::search {
@@ -51,6 +52,8 @@ bool filter_value_text(simdjson::dom::element x, std::string& out) {
         out = std::to_string(u);
     } else if (!x.get_bool().get(b)) {
         out = b ? "true" : "false";
+    } else if (double d = 0; !x.get_double().get(d)) {
+        out = fmt::format("{}", d == 0 ? 0.0 : d);  // shortest round trip: 12.0 spells 12
     } else {
         return false;
     }
@@ -58,19 +61,75 @@ bool filter_value_text(simdjson::dom::element x, std::string& out) {
 }
 
 Result<LabelFilter> parse_label_filter(std::string_view json,
-                                       const std::function<uint32_t(std::string_view)>& by_name) {
+                                       const std::function<uint32_t(std::string_view)>& by_name,
+                                       const FieldLabels* fields, UnknownField unknown) {
+    const auto check_field = [&](std::string_view key) -> Status {
+        if (fields == nullptr) {
+            return bad(fmt::format(
+                "'{}' is not filterable here: this index filters on its labels (key \"label\")",
+                key));
+        }
+        if (unknown == UnknownField::kError && !fields->has_field(key)) {
+            return bad(fmt::format(
+                "'{}' is not a field of these labels (no label is named {}=...; key \"label\" "
+                "matches whole label names)",
+                key, key));
+        }
+        return Status::ok();
+    };
+    std::string name;
     return parse_filter(
-        json, [&](std::string_view key, std::string_view value) -> Result<uint32_t> {
-            if (key != "label") {
-                return bad(fmt::format(
-                    "'{}' is not filterable here: this index filters on its labels (key \"label\")",
-                    key));
+        json,
+        [&](std::string_view key, std::string_view value) -> Result<uint32_t> {
+            if (key == "label") return by_name(value);
+            STRATA_RETURN_IF_ERROR(check_field(key));
+            name.assign(key) += '=';
+            name += value;
+            return by_name(name);
+        },
+        [&](std::string_view key, const NumericRange& r) -> Result<std::vector<uint32_t>> {
+            if (key == "label") {
+                return bad("a range needs a field key: it matches the labels named field=<number>");
             }
-            return by_name(value);
+            STRATA_RETURN_IF_ERROR(check_field(key));
+            std::vector<uint32_t> ids;
+            fields->in_range(key, r, ids);
+            return ids;
         });
 }
 
-Result<LabelFilter> parse_filter(std::string_view json, const FilterResolver& resolve) {
+namespace {
+
+/// {"gt"|"gte"|"lt"|"lte": number, ...} into `r`.
+Status parse_range(simdjson::dom::element v, const std::string& where, NumericRange& r) {
+    simdjson::dom::object o;
+    if (v.get_object().get(o) || o.size() == 0) {
+        return bad(where + ".range must be an object with gt, gte, lt or lte");
+    }
+    bool have_lo = false, have_hi = false;
+    for (auto [k, x] : o) {
+        const bool lower = k == "gt" || k == "gte";
+        if (!lower && k != "lt" && k != "lte") {
+            return bad(fmt::format("{}.range: unknown field '{}' (gt, gte, lt or lte)", where, k));
+        }
+        double d = 0;
+        if (x.get_double().get(d)) {
+            return bad(fmt::format("{}.range.{} must be a number", where, k));
+        }
+        if (lower ? have_lo : have_hi) {
+            return bad(fmt::format("{}.range has two {} bounds", where, lower ? "lower" : "upper"));
+        }
+        (lower ? have_lo : have_hi) = true;
+        (lower ? r.lo : r.hi) = d;
+        (lower ? r.lo_open : r.hi_open) = k == "gt" || k == "lt";
+    }
+    return Status::ok();
+}
+
+}  // namespace
+
+Result<LabelFilter> parse_filter(std::string_view json, const FilterResolver& resolve,
+                                 const RangeResolver& range) {
     // One parser for the process, never destroyed: destroying a simdjson parser built by
     // Debian's libsimdjson trips AddressSanitizer's alloc-dealloc check (its implementation is
     // allocated inside the library and freed in the header's inline code). Filters are small;
@@ -109,6 +168,8 @@ Result<LabelFilter> parse_filter(std::string_view json, const FilterResolver& re
             std::string_view key;
             simdjson::dom::object match;
             bool has_match = false;
+            bool has_range = false;
+            NumericRange r;
             for (auto [k, v] : c) {
                 if (k == "key") {
                     if (v.get_string().get(key)) return bad(where + ".key must be a string");
@@ -116,21 +177,37 @@ Result<LabelFilter> parse_filter(std::string_view json, const FilterResolver& re
                     if (v.get_object().get(match)) return bad(where + ".match must be an object");
                     has_match = true;
                 } else if (k == "range") {
-                    return bad(where +
-                               ": range conditions need numeric attributes, not supported yet");
+                    if (!range) return bad(where + ": range conditions are not supported here");
+                    STRATA_RETURN_IF_ERROR(parse_range(v, where, r));
+                    has_range = true;
                 } else {
                     return bad(fmt::format("{}: unknown field '{}'", where, k));
                 }
             }
             if (key.empty()) return bad(where + ".key is required");
+            if (has_match && has_range) return bad(where + " has both match and range");
+            std::vector<uint32_t> clause;
+            if (has_range) {
+                auto ids = range(key, r);
+                if (!ids.is_ok()) {
+                    return Status(ids.status().code(),
+                                  fmt::format("{}.key: {}", where, ids.status().message()));
+                }
+                clause = std::move(*ids);
+                std::sort(clause.begin(), clause.end());
+                clause.erase(std::unique(clause.begin(), clause.end()), clause.end());
+                // No label in range: a clause of an unknown label, which nothing carries.
+                if (clause.empty()) clause.push_back(LabelFilter::kUnknown);
+                into->push_back(std::move(clause));
+                continue;
+            }
             if (!has_match)
                 return bad(where + " needs a match: {\"value\": ...} or {\"any\": [...]}");
             if (match.size() != 1) return bad(where + ".match needs exactly one of value or any");
-            std::vector<uint32_t> clause;
             std::string text;
             auto add = [&](simdjson::dom::element x, const std::string& w) -> Status {
                 if (!filter_value_text(x, text)) {
-                    return bad(w + " must be a string, an integer or a boolean");
+                    return bad(w + " must be a string, a number or a boolean");
                 }
                 auto id = resolve(key, text);
                 if (!id.is_ok()) {

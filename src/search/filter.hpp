@@ -14,6 +14,7 @@
 
 namespace strata::search {
 
+class FieldLabels;
 using LabelFilter = strata::LabelFilter;
 
 /// Maps a condition's key and match value (as text: a string as is, an integer in decimal,
@@ -22,14 +23,26 @@ using LabelFilter = strata::LabelFilter;
 using FilterResolver =
     std::function<Result<uint32_t>(std::string_view key, std::string_view value)>;
 
-/// Parses a filter object: InvalidArgument naming the part for anything else than
-/// {"must"|"should"|"must_not": [{"key": K, "match": {"value": v} | {"any": [v, ...]}}]}, with
-/// `range` conditions refused until numeric attributes exist.
-Result<LabelFilter> parse_filter(std::string_view json, const FilterResolver& resolve);
+/// The label ids a range condition on `key` stands for (any order), or an error as above.
+using RangeResolver =
+    std::function<Result<std::vector<uint32_t>>(std::string_view key, const NumericRange& range)>;
 
-/// parse_filter() over key "label" only, whose values are label names resolved by `by_name`
-/// (the labels of an index built from a labels file).
+/// Parses a filter object: InvalidArgument naming the part for anything else than
+/// {"must"|"should"|"must_not": [{"key": K, "match": {"value": v} | {"any": [v, ...]}} |
+/// {"key": K, "range": {"gt"|"gte"|"lt"|"lte": number, ...}}]}. Without `range`, range
+/// conditions are refused. A range no label falls in matches nothing.
+Result<LabelFilter> parse_filter(std::string_view json, const FilterResolver& resolve,
+                                 const RangeResolver& range = {});
+
+/// What a condition on a field no label belongs to means.
+enum class UnknownField : uint8_t { kError, kMatchesNothing };
+
+/// parse_filter() over labels resolved by `by_name`: key "label" matches label names as they
+/// are; with `fields`, any other key K matches the labels "K=value" and ranges over their
+/// numbers (FieldLabels). Without `fields`, only key "label".
 Result<LabelFilter> parse_label_filter(std::string_view json,
-                                       const std::function<uint32_t(std::string_view)>& by_name);
+                                       const std::function<uint32_t(std::string_view)>& by_name,
+                                       const FieldLabels* fields = nullptr,
+                                       UnknownField unknown = UnknownField::kError);
 
 }  // namespace strata::search

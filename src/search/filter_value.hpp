@@ -8,8 +8,9 @@
 
 namespace strata::search {
 
-/// A string as is, an integer in decimal, a boolean as true/false into `out`; false (and `out`
-/// untouched) for any other type (floats, null, arrays, objects).
+/// A string as is, an integer in decimal, another number in its shortest round-trip form (12.0
+/// as 12, like the integer), a boolean as true/false into `out`; false (and `out` untouched) for
+/// null, arrays and objects.
 bool filter_value_text(simdjson::dom::element x, std::string& out);
 
 }  // namespace strata::search

@@ -307,7 +307,7 @@ struct Api::Handlers {
         w.key("index").begin_object().field("R", p.degree_max).field("L", p.list_size);
         w.field("alpha", p.alpha).field("pq_bytes", p.pq_bytes).end_object();
         w.key("filterable").begin_array();
-        for (const auto& f : (*e)->filterable) w.value(f);
+        for (const auto& f : *(*e)->fields()) w.value(f);
         w.end_array();
         w.end_object();
         w.field("labels", s.labels);
@@ -347,8 +347,10 @@ struct Api::Handlers {
         std::vector<uint64_t> ids;
         std::vector<float> vectors;
         std::vector<std::string> payloads;
-        const std::vector<std::string>& fields = (*e)->filterable;
-        std::vector<std::vector<std::string>> labels;
+        // Payload objects (row, where) whose filterable fields give the row's labels: turned
+        // into labels under the write lock, against the field list current then.
+        std::vector<std::pair<size_t, object>> pls;
+        std::vector<std::string> pl_where;
         Status parsed = [&]() -> Status {
             STRATA_ASSIGN_OR_RETURN(object o, as_object(*doc, "body"));
             STRATA_RETURN_IF_ERROR(only_keys(o, "", {"points", "batch"}));
@@ -375,13 +377,12 @@ struct Api::Handlers {
                     STRATA_RETURN_IF_ERROR(
                         read_vector(member(po, "vector"), p.dim, f + ".vector", vectors));
                     payloads.emplace_back();
-                    labels.emplace_back();
                     if (present(po, "payload")) {
                         STRATA_ASSIGN_OR_RETURN(object pl,
                                                 as_object(member(po, "payload"), f + ".payload"));
                         payloads.back() = simdjson::minify(pl);
-                        STRATA_RETURN_IF_ERROR(
-                            payload_labels(pl, fields, f + ".payload", labels.back()));
+                        pls.emplace_back(i, pl);
+                        pl_where.push_back(f + ".payload");
                     }
                     ++i;
                 }
@@ -405,7 +406,6 @@ struct Api::Handlers {
                     read_vector(x, p.dim, fmt::format("batch.vectors[{}]", i++), vectors));
             }
             payloads.assign(ids.size(), std::string());
-            labels.assign(ids.size(), {});
             if (present(b, "payloads")) {
                 if (member(b, "payloads").get_array().get(pa) || pa.size() != ids.size()) {
                     return bad(
@@ -417,7 +417,8 @@ struct Api::Handlers {
                         const std::string where = fmt::format("batch.payloads[{}]", i);
                         STRATA_ASSIGN_OR_RETURN(object pl, as_object(x, where));
                         payloads[i] = simdjson::minify(pl);
-                        STRATA_RETURN_IF_ERROR(payload_labels(pl, fields, where, labels[i]));
+                        pls.emplace_back(i, pl);
+                        pl_where.push_back(where);
                     }
                     ++i;
                 }
@@ -436,22 +437,32 @@ struct Api::Handlers {
             if (Status s = collection::check_unique_ids(ids.data(), ids.size()); !s.is_ok()) {
                 return from_status(s);
             }
-            if (!fields.empty()) {
+        }
+        std::vector<std::string_view> views(payloads.begin(), payloads.end());
+        {
+            std::lock_guard<std::mutex> write((*e)->write);
+            const CollectionEntry::Fields fields = (*e)->fields();
+            std::vector<std::vector<std::string>> labels;
+            if (!fields->empty()) {
+                labels.assign(ids.size(), {});
+                for (size_t j = 0; j < pls.size(); ++j) {
+                    if (Status s = payload_labels(pls[j].second, *fields, pl_where[j],
+                                                  labels[pls[j].first]);
+                        !s.is_ok()) {
+                        return from_status(s);
+                    }
+                }
                 if (Status s = collection::check_label_rows(labels, ids.size()); !s.is_ok()) {
                     return from_status(
                         Status::invalid_argument("a filterable payload value: " + s.message()));
                 }
             }
-        }
-        std::vector<std::string_view> views(payloads.begin(), payloads.end());
-        {
-            std::lock_guard<std::mutex> write((*e)->write);
             if (Status s = (*e)->payloads->write(ids.data(), views.data(), ids.size());
                 !s.is_ok()) {
                 return from_status(s);
             }
             const Status s =
-                fields.empty()
+                fields->empty()
                     ? c.upsert(ids.data(), ids.size(), vectors.data(), DType::kF32)
                     : c.upsert(ids.data(), ids.size(), vectors.data(), DType::kF32, labels);
             if (!s.is_ok()) return from_status(s);
@@ -680,6 +691,44 @@ struct Api::Handlers {
 
     // ---- maintenance ----------------------------------------------------------------------
 
+    // PUT /collections/{c}/index {"field_name": f, "field_schema": ...}: declares a payload
+    // field filterable after creation (Qdrant's payload index).
+    Response create_index(std::string_view name, std::string_view body) {
+        auto e = hold(name);
+        if (!e.is_ok()) return from_status(e.status());
+        auto doc = parse(body);
+        if (!doc.is_ok()) return from_status(doc.status());
+        std::string field;
+        Status parsed = [&]() -> Status {
+            STRATA_ASSIGN_OR_RETURN(object o, as_object(*doc, "body"));
+            STRATA_RETURN_IF_ERROR(only_keys(o, "", {"field_name", "field_schema"}));
+            std::string_view f;
+            if (member(o, "field_name").get_string().get(f)) {
+                return bad("field_name is required: the payload field to make filterable");
+            }
+            if (present(o, "field_schema")) {
+                // Types are taken from the values (strings, integers, floats, booleans); a
+                // schema is accepted for Qdrant clients when it names one of those.
+                std::string_view sch;
+                if (member(o, "field_schema").get_string().get(sch) ||
+                    (sch != "keyword" && sch != "integer" && sch != "float" && sch != "bool")) {
+                    return bad("field_schema must be keyword, integer, float or bool");
+                }
+            }
+            field.assign(f);
+            return Status::ok();
+        }();
+        if (!parsed.is_ok()) return from_status(parsed);
+        // The stored payloads are parsed with the request's parser: its document is not used
+        // past this point.
+        auto n = declare_filterable(*e->entry, field, parser);
+        if (!n.is_ok()) return from_status(n.status());
+        JsonWriter w;
+        w.begin_object().field("status", "completed").field("field_name", field);
+        w.field("relabelled", *n).end_object();
+        return ok_response(w.str(), start);
+    }
+
     Response consolidate(std::string_view name) {
         auto e = hold(name);
         if (!e.is_ok()) return from_status(e.status());
@@ -884,6 +933,10 @@ Response Api::handle(const Request& req) {
         if (n == 4 && is(2, "points")) {
             if (m != "GET") return wrong_method("GET");
             return route("points.get", false, [&] { return h.get_point(c, parts[3]); });
+        }
+        if (n == 3 && is(2, "index")) {
+            if (m != "PUT") return wrong_method("PUT");
+            return route("collections.index", true, [&] { return h.create_index(c, req.body); });
         }
         if (n == 3 && is(2, "consolidate")) {
             if (m != "POST") return wrong_method("POST");

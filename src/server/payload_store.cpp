@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <mutex>
 
 #include <fmt/format.h>
@@ -110,6 +111,32 @@ Result<bool> PayloadStore::get(uint64_t id, std::string& out) const {
     if (rc != 0) return lmdb_error(dir_, rc);
     out.assign(static_cast<const char*>(val.mv_data), val.mv_size);
     return true;
+}
+
+Status PayloadStore::for_each(
+    const std::function<Status(uint64_t id, std::string_view payload)>& fn) const {
+    std::shared_lock<std::shared_mutex> lock(resize_mu_);
+    Txn txn;
+    if (int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn.t); rc != 0) {
+        return lmdb_error(dir_, rc);
+    }
+    MDB_cursor* cur = nullptr;
+    if (int rc = mdb_cursor_open(txn.t, dbi_, &cur); rc != 0) return lmdb_error(dir_, rc);
+    MDB_val key{}, val{};
+    Status s;
+    int rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST);
+    for (; rc == 0 && s.is_ok(); rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+        uint64_t id = 0;
+        if (key.mv_size != sizeof id) {
+            s = Status::corruption(fmt::format("{}: a payload key of {} bytes", dir_, key.mv_size));
+            break;
+        }
+        std::memcpy(&id, key.mv_data, sizeof id);
+        s = fn(id, std::string_view(static_cast<const char*>(val.mv_data), val.mv_size));
+    }
+    mdb_cursor_close(cur);
+    if (s.is_ok() && rc != 0 && rc != MDB_NOTFOUND) return lmdb_error(dir_, rc);
+    return s;
 }
 
 uint64_t PayloadStore::count() const {

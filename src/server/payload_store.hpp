@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <shared_mutex>
 #include <string>
@@ -32,6 +33,9 @@ class PayloadStore {
     Result<bool> get(uint64_t id, std::string& out) const;
     /// Ids with a payload.
     uint64_t count() const;
+    /// Calls fn(id, payload) for every stored payload in id order, in one read transaction (a
+    /// consistent view); stops at fn's first error and returns it. Thread-safe with writes.
+    Status for_each(const std::function<Status(uint64_t id, std::string_view payload)>& fn) const;
     /// Writes a compacted consistent copy to the existing empty directory `dir`.
     Status copy_to(const std::string& dir) const;
 

@@ -111,6 +111,16 @@ Status check_snapshot(const std::string& dir) {
 
 constexpr char kFilterableFile[] = "filterable";
 
+}  // namespace
+
+Status write_filterable(const std::string& dir, const std::vector<std::string>& fields) {
+    std::string text;
+    for (const auto& f : fields) text += f + "\n";
+    return io::atomic_write_file(join(dir, kFilterableFile), text);
+}
+
+namespace {
+
 Result<std::vector<std::string>> read_filterable(const std::string& dir) {
     std::vector<std::string> out;
     std::error_code ec;
@@ -164,6 +174,17 @@ Status validate_name(std::string_view name, std::string_view what, size_t max_le
         }
     }
     return Status::ok();
+}
+
+CollectionEntry::Fields CollectionEntry::fields() const {
+    std::lock_guard<std::mutex> lock(fields_mu_);
+    return fields_;
+}
+
+void CollectionEntry::set_fields(std::vector<std::string> fields) {
+    auto f = std::make_shared<const std::vector<std::string>>(std::move(fields));
+    std::lock_guard<std::mutex> lock(fields_mu_);
+    fields_ = std::move(f);
 }
 
 void CollectionEntry::remember_query(const float* q, uint32_t dim) {
@@ -235,7 +256,8 @@ Result<std::shared_ptr<CollectionEntry>> Registry::open_entry(const std::string&
     STRATA_ASSIGN_OR_RETURN(e->col,
                             Collection::open(join(e->dir, "collection"), options_.collection));
     STRATA_ASSIGN_OR_RETURN(e->payloads, PayloadStore::open(join(e->dir, "payloads")));
-    STRATA_ASSIGN_OR_RETURN(e->filterable, read_filterable(e->dir));
+    STRATA_ASSIGN_OR_RETURN(auto fields, read_filterable(e->dir));
+    e->set_fields(std::move(fields));
     return e;
 }
 
@@ -279,11 +301,7 @@ Result<std::shared_ptr<CollectionEntry>> Registry::create(
         col.reset();
         STRATA_ASSIGN_OR_RETURN(auto payloads, PayloadStore::open(join(tmp, "payloads")));
         payloads.reset();
-        if (!filterable.empty()) {
-            std::string text;
-            for (const auto& f : filterable) text += f + "\n";
-            STRATA_RETURN_IF_ERROR(io::atomic_write_file(join(tmp, kFilterableFile), text));
-        }
+        if (!filterable.empty()) STRATA_RETURN_IF_ERROR(write_filterable(tmp, filterable));
         return rename_durable(tmp, dir);
     }();
     if (!s.is_ok()) {
@@ -340,7 +358,7 @@ Result<SnapshotInfo> Registry::snapshot(std::string_view name) {
         STRATA_RETURN_IF_ERROR(e->col->snapshot(join(tmp, "collection")));
         STRATA_RETURN_IF_ERROR(mkdir_p(join(tmp, "payloads")));
         STRATA_RETURN_IF_ERROR(e->payloads->copy_to(join(tmp, "payloads")));
-        if (!e->filterable.empty()) {
+        if (!e->fields()->empty()) {
             STRATA_RETURN_IF_ERROR(
                 io::copy_file_durable(join(e->dir, kFilterableFile), join(tmp, kFilterableFile)));
         }

@@ -38,16 +38,22 @@ struct CollectionEntry {
     bool closed = false;  ///< under `use`: dropped or replaced; look the name up again
     std::unique_ptr<Collection> col;
     std::unique_ptr<PayloadStore> payloads;
-    /// Payload fields declared filterable at create (DATA/collections/<name>/filterable, one
-    /// per line): their values become the points' filter labels "field=value".
-    std::vector<std::string> filterable;
     std::atomic<bool> ready{false};  ///< warmed up
+
+    /// Payload fields declared filterable (DATA/collections/<name>/filterable, one per line):
+    /// their values become the points' filter labels "field=value". Declared at create or
+    /// later (declare_filterable, under `write`); a caller keeps the list it got. Thread-safe.
+    using Fields = std::shared_ptr<const std::vector<std::string>>;
+    Fields fields() const;
+    void set_fields(std::vector<std::string> fields);
 
     /// Remembers a served query (f32, dim values) for the next start's warm-up. Thread-safe.
     void remember_query(const float* q, uint32_t dim);
     std::vector<float> recent_queries() const;
 
   private:
+    mutable std::mutex fields_mu_;
+    Fields fields_ = std::make_shared<const std::vector<std::string>>();
     mutable std::mutex recent_mu_;
     std::vector<float> recent_;  // ring of kRecent queries
     size_t recent_next_ = 0;
@@ -116,6 +122,9 @@ class Registry {
     std::mutex admin_mu_;  // create / drop / recover, one at a time
     std::atomic<uint64_t> seq_{0};
 };
+
+/// Writes a collection's filterable field list (one per line) to `dir`/filterable, atomically.
+Status write_filterable(const std::string& dir, const std::vector<std::string>& fields);
 
 /// Copies snapshot directory `snapshot` to DATA/collections/<name> for a server that is not
 /// running (`strata restore`). AlreadyExists unless `replace`.

@@ -49,7 +49,7 @@ TEST(FilteredVamana, RareLabelsKeepTheirRecall) {
         return std::binary_search(labels.begin() + static_cast<ptrdiff_t>(offsets[node]),
                                   labels.begin() + static_cast<ptrdiff_t>(offsets[node + 1]), l);
     };
-    const LabelView view{offsets, labels, kLabels};
+    const LabelView view{offsets, labels, kLabels, {}};
     auto store = FullPrecisionStore::create(DType::kF32, Metric::kL2, dim, n, base.data(), 0);
     ASSERT_TRUE(store.is_ok());
     VamanaOptions vo;
@@ -173,10 +173,10 @@ TEST(FilteredVamana, RefusesLabelsThatDoNotFit) {
     ASSERT_TRUE(store.is_ok());
     std::vector<uint64_t> off{0, 1, 2};
     std::vector<uint32_t> lab{0, 1};
-    EXPECT_FALSE(build_filtered_vamana(**store, {off, lab, 2}, {}).is_ok());  // 2 rows for 4
+    EXPECT_FALSE(build_filtered_vamana(**store, {off, lab, 2, {}}, {}).is_ok());  // 2 rows for 4
     std::vector<uint64_t> off4{0, 1, 2, 3, 4};
     std::vector<uint32_t> bad{0, 5, 1, 1};
-    EXPECT_FALSE(build_filtered_vamana(**store, {off4, bad, 2}, {}).is_ok());  // label 5 >= 2
+    EXPECT_FALSE(build_filtered_vamana(**store, {off4, bad, 2, {}}, {}).is_ok());  // label 5 >= 2
 }
 
 }  // namespace

@@ -21,18 +21,20 @@
 #include "io/dataset.hpp"
 #include "io/labels.hpp"
 #include "io/synthetic.hpp"
+#include "search/field_labels.hpp"
 #include "testing/testing.hpp"
 
 namespace strata {
 namespace {
 
 constexpr uint32_t kK = 10;
-constexpr uint32_t kN = 20000, kQ = 100, kDim = 32, kLabels = 100;
+constexpr uint32_t kN = 20000, kQ = 100, kDim = 32, kLabels = 100, kSizes = 40;
 
 struct Data {
     testing::TempDir dir;
     std::vector<float> base, queries;
     io::LabelSets labels;
+    search::FieldLabels fields;  // of `labels`: numeric "size=<v>"
     std::string filtered, plain, labels_path;
 };
 
@@ -57,13 +59,17 @@ class FilteredSearch : public ::testing::Test {
         const std::string base_path = d->dir.file("base.fbin");
         ASSERT_TRUE(io::write_vectors(base_path, DType::kF32, kN, kDim, d->base.data()).is_ok());
         // One Zipf label per row (L0 about 19%, L99 about 0.2%); every 7th row also carries
-        // "x" (for AND filters); every 50th row carries none.
+        // "x" (for AND filters); every 50th row carries none of those; every row but every 25th
+        // has a numeric field "size=<0..39>" (range conditions).
         auto z = io::zipf_labels(kN, kLabels, 1.0, seed + 1);
         ASSERT_TRUE(z.is_ok());
+        std::vector<std::string> sizes(kSizes);
+        for (uint32_t v = 0; v < kSizes; ++v) sizes[v] = "size=" + std::to_string(v);
         for (uint64_t i = 0; i < kN; ++i) {
             std::vector<std::string_view> names;
             if (i % 50 != 0) names.push_back(z->name(z->of(i)[0]));
             if (i % 7 == 0) names.push_back("x");
+            if (i % 25 != 0) names.push_back(sizes[(i * 7919) % kSizes]);
             ASSERT_TRUE(d->labels.add_row(names).is_ok());
         }
         d->labels_path = d->dir.file("labels.txt");
@@ -81,6 +87,9 @@ class FilteredSearch : public ::testing::Test {
         ASSERT_TRUE(rep.is_ok()) << rep.status().to_string();
         EXPECT_TRUE(rep->sector_packed);  // the labels were permuted with the nodes
         EXPECT_EQ(rep->label_count, d->labels.label_count());
+        for (uint32_t l = 0; l < d->labels.label_count(); ++l) {
+            d->fields.add(l, d->labels.name(l));
+        }
         g_data = d;
     }
     static void TearDownTestSuite() {
@@ -176,10 +185,13 @@ namespace strata {
 namespace {
 
 Result<LabelFilter> FilteredSearch::search_filter_for_rows(const std::string& json) {
-    return search::parse_label_filter(json, [](std::string_view name) {
-        auto id = d().labels.id(name);
-        return id.is_ok() ? *id : LabelFilter::kUnknown;
-    });
+    return search::parse_label_filter(
+        json,
+        [](std::string_view name) {
+            auto id = d().labels.id(name);
+            return id.is_ok() ? *id : LabelFilter::kUnknown;
+        },
+        &d().fields);
 }
 
 std::string value_filter(const std::string& part, const std::string& label) {
@@ -189,7 +201,7 @@ std::string value_filter(const std::string& part, const std::string& label) {
 TEST_F(FilteredSearch, EveryPlanFindsTheFilteredNeighbours) {
     auto idx = open(d().filtered);
     ASSERT_NE(idx, nullptr);
-    EXPECT_EQ(idx->info().label_count, kLabels + 1);
+    EXPECT_EQ(idx->info().label_count, kLabels + 1 + kSizes);
     EXPECT_GT(idx->info().labels_ram_bytes, 0u);
     const std::vector<std::pair<std::string, std::string>> filters = {
         {"common (L0, ~19%)", value_filter("must", "L0")},
@@ -201,6 +213,14 @@ TEST_F(FilteredSearch, EveryPlanFindsTheFilteredNeighbours) {
          R"({"must": [{"key": "label", "match": {"value": "L3"}},
                       {"key": "label", "match": {"value": "x"}}]})"},
         {"NOT L0..L2", R"({"must_not": [{"key": "label", "match": {"any": ["L0", "L1", "L2"]}}]})"},
+        {"range size < 2 (~4.8%)", R"({"must": [{"key": "size", "range": {"lt": 2}}]})"},
+        {"range 10 < size <= 29.5",
+         R"({"must": [{"key": "size", "range": {"gt": 10, "lte": 29.5}}]})"},
+        {"AND: L0 and 20 <= size < 22",
+         R"({"must": [{"key": "label", "match": {"value": "L0"}},
+                      {"key": "size", "range": {"gte": 20, "lt": 22}}]})"},
+        {"match size 7 OR L95", R"({"should": [{"key": "size", "match": {"value": 7}},
+                                               {"key": "label", "match": {"value": "L95"}}]})"},
     };
     for (const auto& [name, json] : filters) {
         for (FilterPlan plan : {FilterPlan::kGraph, FilterPlan::kScan, FilterPlan::kAuto}) {
@@ -271,9 +291,12 @@ TEST_F(FilteredSearch, FewMatchesGiveThemAllAndNoMatchGivesNothing) {
         EXPECT_EQ(o.wrong, 0u);
         EXPECT_DOUBLE_EQ(o.recall, 1.0);
     }
-    // An unknown label matches nothing: an empty result, quickly, for every plan.
+    // An unknown label or a range no value falls in matches nothing: an empty result, quickly,
+    // for every plan.
     for (FilterPlan plan : {FilterPlan::kGraph, FilterPlan::kScan, FilterPlan::kAuto}) {
-        auto f = idx->parse_filter(value_filter("must", "no-such-label"));
+        auto f = idx->parse_filter(plan == FilterPlan::kAuto
+                                       ? R"({"must": [{"key": "size", "range": {"gt": 39}}]})"
+                                       : value_filter("must", "no-such-label"));
         ASSERT_TRUE(f.is_ok());
         EXPECT_EQ(idx->estimate_matches(*f), 0u);
         SearchParams p;
@@ -325,8 +348,13 @@ TEST_F(FilteredSearch, BadFiltersAreRefused) {
              R"({"must": {"key": "label"}})",
              R"({"must": [{"key": "price", "match": {"value": "x"}}]})",
              R"({"must": [{"key": "label", "range": {"lt": 5}}]})",
-             R"({"must": [{"key": "label", "match": {"value": 1.5}}]})",
+             R"({"must": [{"key": "label", "match": {"value": {"a": 1}}}]})",
              R"({"must": [{"key": "label", "match": {"value": null}}]})",
+             R"({"must": [{"key": "weight", "range": {"lt": 5}}]})",  // no label weight=...
+             R"({"must": [{"key": "size", "range": {"lt": "5"}}]})",
+             R"({"must": [{"key": "size", "range": {"lt": 5, "lte": 6}}]})",
+             R"({"must": [{"key": "size", "range": {}}]})",
+             R"({"must": [{"key": "size", "range": {"lt": 5}, "match": {"value": 3}}]})",
              R"({"must": [{"key": "label", "match": {"any": []}}]})",
              R"({"maybe": []})",
          }) {
