@@ -703,7 +703,7 @@ struct Api::Handlers {
             STRATA_ASSIGN_OR_RETURN(object o, as_object(*doc, "body"));
             STRATA_RETURN_IF_ERROR(only_keys(o, "", {"field_name", "field_schema"}));
             std::string_view f;
-            if (member(o, "field_name").get_string().get(f)) {
+            if (!present(o, "field_name") || member(o, "field_name").get_string().get(f)) {
                 return bad("field_name is required: the payload field to make filterable");
             }
             if (present(o, "field_schema")) {

@@ -435,8 +435,9 @@ TEST(Server, FilteredSearchOnDeclaredPayloadFields) {
     // Unknown or undeclared fields, ranges, wrong types: 400 naming the part.
     const std::pair<const char*, const char*> bad[] = {
         {R"({"must": [{"key": "size", "match": {"value": 3}}]})", "'size' is not a filterable"},
-        {R"({"must": [{"key": "stock", "range": {"lt": 3}}]})", "range"},
-        {R"({"must": [{"key": "color", "match": {"value": 1.5}}]})", "must be a string"},
+        {R"({"must": [{"key": "size", "range": {"lt": 3}}]})", "'size' is not a filterable"},
+        {R"({"must": [{"key": "color", "match": {"value": [1]}}]})", "must be a string"},
+        {R"({"must": [{"key": "color", "range": {"lt": "3"}}]})", "must be a number"},
         {R"({"must": {"key": "color"}})", "must be an array"},
         {R"({"maybe": []})", "unknown part"},
         {R"("red")", "filter must be an object"},
@@ -446,11 +447,12 @@ TEST(Server, FilteredSearchOnDeclaredPayloadFields) {
         EXPECT_EQ(r.status, 400) << filter << ": " << r.body;
         EXPECT_NE(r.body.find(msg), std::string::npos) << filter << ": " << r.body;
     }
-    // A float in a filterable field is refused and changes nothing.
+    // An object in a filterable field is refused and changes nothing.
     r = s.call(
         "PUT", "/collections/shop/points",
-        fmt::format("{{\"points\":[{{\"id\":1,\"vector\":{},\"payload\":{{\"stock\":0.5}}}}]}}",
-                    vector_json(&v[0], kDim)));
+        fmt::format(
+            "{{\"points\":[{{\"id\":1,\"vector\":{},\"payload\":{{\"stock\":{{\"a\":1}}}}}}]}}",
+            vector_json(&v[0], kDim)));
     EXPECT_EQ(r.status, 400) << r.body;
     EXPECT_NE(r.body.find("points[0].payload.stock"), std::string::npos) << r.body;
     r = s.call("GET", "/collections/shop/points/1");
@@ -465,6 +467,109 @@ TEST(Server, FilteredSearchOnDeclaredPayloadFields) {
                      R"({"vectors": {"size": 8, "distance": "Euclid"}, "filterable": ["a=b"]})")
                   .status,
               400);
+}
+
+TEST(Server, FieldsDeclaredLaterAndRangeFilters) {
+    TempDir dir;
+    TestServer s(dir.path().string());
+    s.start();
+    constexpr uint64_t kN = 300;
+    const auto v = random_vectors(kN + 20, kDim, 5);
+    ASSERT_EQ(
+        s.call("PUT", "/collections/late",
+               R"({"vectors": {"size": 8, "distance": "Euclid"}, "index": {"R": 16, "L": 40}})")
+            .status,
+        200);
+    // price: i / 2 (floats and integers); cat: one of 3; blob (point 7 only): an object.
+    const auto point = [&](uint64_t i) {
+        return fmt::format(
+            "{{\"id\":{},\"vector\":{},\"payload\":{{\"price\":{},\"cat\":\"c{}\"{}}}}}", i,
+            vector_json(&v[i * kDim], kDim), static_cast<double>(i) / 2, i % 3,
+            i == 7 ? ",\"blob\":{\"x\":1}" : "");
+    };
+    std::string body = "{\"points\":[";
+    for (uint64_t i = 0; i < kN; ++i) {
+        if (i) body += ',';
+        body += point(i);
+    }
+    body += "]}";
+    ASSERT_EQ(s.call("PUT", "/collections/late/points", body).status, 200);
+    const auto search = [&](const std::string& filter, uint32_t limit) {
+        return s.call("POST", "/collections/late/points/search",
+                      fmt::format("{{\"vector\":{},\"limit\":{},\"filter\":{}}}",
+                                  vector_json(&v[0], kDim), limit, filter));
+    };
+    const std::string range = R"({"must": [{"key": "price", "range": {"gte": 10, "lt": 20}}]})";
+    auto r = search(range, 10);
+    EXPECT_EQ(r.status, 400) << r.body;  // not declared yet
+    EXPECT_NE(r.body.find("PUT /collections/{name}/index"), std::string::npos) << r.body;
+
+    r = s.call("PUT", "/collections/late/index",
+               R"({"field_name": "price", "field_schema": "float"})");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(json_number(r.body, "/result/relabelled"), kN);
+    r = s.call("PUT", "/collections/late/index", R"({"field_name": "cat"})");
+    ASSERT_EQ(r.status, 200) << r.body;
+    r = s.call("PUT", "/collections/late/index", R"({"field_name": "price"})");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(json_number(r.body, "/result/relabelled"), 0);  // declared already
+    // Refused declarations change nothing.
+    const std::pair<const char*, const char*> bad[] = {
+        {R"({})", "field_name is required"},
+        {R"({"field_name": "x", "field_schema": "geo"})", "field_schema must be"},
+        {R"({"field_name": "a b"})", "field name 'a b'"},
+        {R"({"field_name": "blob"})", "point 7: payload.blob"},
+        {R"({"field_name": "x", "extra": 1})", "extra"},
+    };
+    for (const auto& [b, msg] : bad) {
+        r = s.call("PUT", "/collections/late/index", b);
+        EXPECT_EQ(r.status, 400) << b << ": " << r.body;
+        EXPECT_NE(r.body.find(msg), std::string::npos) << b << ": " << r.body;
+    }
+    r = s.call("GET", "/collections/late");
+    ASSERT_EQ(r.status, 200);
+    EXPECT_NE(r.body.find(R"("filterable":["price","cat"])"), std::string::npos) << r.body;
+
+    // Points written after the declaration are labelled at once.
+    body = "{\"points\":[";
+    for (uint64_t i = kN; i < kN + 20; ++i) {
+        if (i > kN) body += ',';
+        body += point(i);
+    }
+    body += "]}";
+    ASSERT_EQ(s.call("PUT", "/collections/late/points", body).status, 200);
+
+    const auto check = [&](const std::string& filter, const std::function<bool(uint64_t)>& want) {
+        size_t expect = 0;
+        for (uint64_t i = 0; i < kN + 20; ++i) expect += want(i) ? 1 : 0;
+        for (uint32_t limit : {10u, 200u}) {
+            auto rr = search(filter, limit);
+            ASSERT_EQ(rr.status, 200) << filter << ": " << rr.body;
+            const auto ids = result_ids(rr.body);
+            EXPECT_EQ(ids.size(), std::min<size_t>(limit, expect)) << filter;
+            for (uint64_t id : ids) EXPECT_TRUE(want(id)) << filter << ": id " << id;
+        }
+    };
+    const auto all_checks = [&] {
+        check(range, [](uint64_t i) { return i >= 20 && i < 40; });
+        check(R"({"must": [{"key": "price", "range": {"gt": 149.5}}]})",
+              [](uint64_t i) { return i > 299; });  // only the late points
+        check(R"({"must": [{"key": "cat", "match": {"value": "c1"}},
+                           {"key": "price", "range": {"lte": 5}}]})",
+              [](uint64_t i) { return i % 3 == 1 && i <= 10; });
+        check(R"({"must": [{"key": "price", "match": {"any": [2.5, 3]}}]})",
+              [](uint64_t i) { return i == 5 || i == 6; });
+        check(R"({"must_not": [{"key": "price", "range": {"gte": 1}}]})",
+              [](uint64_t i) { return i < 2; });
+        check(R"({"must": [{"key": "price", "range": {"gt": 1000}}]})",
+              [](uint64_t) { return false; });
+    };
+    all_checks();
+    ASSERT_EQ(s.call("POST", "/collections/late/consolidate", "").status, 200);
+    all_checks();
+    s.stop();
+    s.start();
+    all_checks();
 }
 
 }  // namespace
