@@ -181,7 +181,7 @@ TEST(Cli, FilteredGroundTruth) {
     r = run(common + " --out " + dir.file("x.ibin") +
             " --filter '{\"must\": [{\"key\": \"price\", \"match\": {\"value\": 3}}]}'");
     EXPECT_NE(r.code, 0);
-    EXPECT_TRUE(contains(r.output, "'price' is not filterable here")) << r.output;
+    EXPECT_TRUE(contains(r.output, "'price' is not a field of these labels")) << r.output;
 }
 
 // strata build --labels, then strata search --filter against strata gt --filter: every plan
