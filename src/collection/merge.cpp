@@ -66,10 +66,14 @@ BuildOptions build_options(const MergeInputs& in, const std::string& ids_path) {
 /// its kept list stays and the closest candidates not occluded by it (the α-RNG rule of
 /// RobustPrune) fill the lost places — about 1/10 of the distances of a full RobustPrune over
 /// every candidate, which is what a node that lost more than half gets.
+/// With `labels` (new numbering), both prunes are label-aware (FilteredRobustPrune's rule: a
+/// neighbour occludes a candidate only when it carries every label the node and the candidate
+/// share).
 void repair_deletes(const graph::VectorStore& store, const CollectionParams& p,
                     const std::vector<uint32_t>& adj, const std::vector<uint32_t>& degree,
                     uint32_t old_r, const std::vector<uint32_t>& new_of,
-                    const std::vector<uint32_t>& old_of_kept, graph::Graph& g, int threads) {
+                    const std::vector<uint32_t>& old_of_kept, graph::Graph& g, int threads,
+                    const graph::LabelView* labels) {
     constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
     // Candidates taken from each deleted neighbour's list (each costs a random vector access).
     const uint32_t kSecondHop = std::max<uint32_t>(16, p.degree_max / 2);
@@ -124,7 +128,7 @@ void repair_deletes(const graph::VectorStore& store, const CollectionParams& p,
                             s.pool.push_back({s.dists[c], s.extra[c]});
                         }
                         graph::robust_prune(store, node, s.pool, p.alpha, p.degree_max,
-                                            8 * p.degree_max, s.out, s.prune);
+                                            8 * p.degree_max, s.out, s.prune, labels);
                         g.set_neighbors(node, s.out);
                         continue;
                     }
@@ -157,6 +161,11 @@ void repair_deletes(const graph::VectorStore& store, const CollectionParams& p,
                         const void* cv = store.vector(cand.id);
                         bool occluded = false;
                         for (size_t k = 0; k < s.order.size() && s.order[k].dist < cand.dist; ++k) {
+                            if (labels != nullptr &&
+                                !graph::covers_shared(labels->of(node), labels->of(cand.id),
+                                                      labels->of(s.order[k].id))) {
+                                continue;  // it lacks a shared label: no stand-in
+                            }
                             float d;
                             store.distances(cv, &s.order[k].id, 1, &d);
                             if (p.alpha * d <= cand.dist) {
@@ -259,8 +268,13 @@ Result<ConsolidationReport> merge_generation(const MergeInputs& in) {
     temps.paths = {data_path, ids_path, labels_path};
     const bool labelled = !in.label_names.empty();
     io::LabelSets row_labels;  // per written row, when labelled
+    // The same labels by dictionary id as CSR in row order (the filter-aware merge).
+    std::vector<uint64_t> label_offsets{0};
+    std::vector<uint32_t> label_ids;
     std::vector<std::string_view> names;
     const auto add_label_row = [&](std::span<const uint32_t> ls) {
+        label_ids.insert(label_ids.end(), ls.begin(), ls.end());
+        label_offsets.push_back(label_ids.size());
         names.clear();
         for (uint32_t l : ls) names.push_back(in.label_names.at(l));
         return row_labels.add_row(names);
@@ -294,9 +308,6 @@ Result<ConsolidationReport> merge_generation(const MergeInputs& in) {
                             need / 1073741824.0, budget / 1073741824.0);
         } else if (p.metric == Metric::kInnerProduct) {
             rep.full_build_reason = "inner product graphs live in an augmented space";
-        } else if (labelled) {
-            rep.full_build_reason =
-                "filter labels: the incremental merge does not rebuild the filter-aware graph yet";
         }
         keep_graph = rep.full_build_reason.empty();
         if (keep_graph) {
@@ -387,8 +398,19 @@ Result<ConsolidationReport> merge_generation(const MergeInputs& in) {
         const auto capacity =
             static_cast<uint32_t>(std::ceil(vo.slack * static_cast<float>(vo.degree_max)));
         graph::Graph g(n, std::max(capacity, old_r));
+        // Filter-aware: the labels in the new numbering, per-label counts and start nodes.
+        graph::LabelView lv;
+        std::vector<uint32_t> counts, starts;
+        if (labelled) {
+            lv = {label_offsets, label_ids, static_cast<uint32_t>(in.label_names.size()), {}};
+            STRATA_RETURN_IF_ERROR(graph::check_labels(lv, n));
+            counts = graph::label_counts(lv);
+            lv.counts = counts;
+            starts = graph::choose_label_starts(lv, in.seed);
+        }
+        const graph::LabelView* labels = labelled ? &lv : nullptr;
         const auto t_repair = Clock::now();
-        repair_deletes(*store, p, adj, degree, old_r, new_of, old_of_kept, g, in.threads);
+        repair_deletes(*store, p, adj, degree, old_r, new_of, old_of_kept, g, in.threads, labels);
         std::vector<uint32_t>().swap(adj);
         const double repair_s = since(t_repair);
         const uint32_t entry =
@@ -396,7 +418,8 @@ Result<ConsolidationReport> merge_generation(const MergeInputs& in) {
         std::vector<uint32_t> fresh(n - rep.kept);
         for (uint32_t i = 0; i < fresh.size(); ++i) fresh[i] = static_cast<uint32_t>(rep.kept) + i;
         const auto t_insert = Clock::now();
-        STRATA_RETURN_IF_ERROR(graph::insert_nodes(*store, g, entry, fresh, vo));
+        STRATA_RETURN_IF_ERROR(
+            graph::insert_nodes(*store, g, entry, fresh, vo, labels, labelled ? &starts : nullptr));
         store.reset();
         rep.seconds_graph = since(t0);
         detail::log(
@@ -405,7 +428,9 @@ Result<ConsolidationReport> merge_generation(const MergeInputs& in) {
             since(t0) - repair_s - since(t_insert), repair_s, fresh.size(), since(t_insert));
         t0 = Clock::now();
         STRATA_RETURN_IF_ERROR(
-            disk::build_index_with_graph(data_path, in.out_dir, bo, {&g, entry}).status());
+            disk::build_index_with_graph(data_path, in.out_dir, bo,
+                                         {&g, entry, labelled ? &starts : nullptr})
+                .status());
         rep.seconds_write = since(t0);
     }
     auto t0 = Clock::now();

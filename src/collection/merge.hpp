@@ -30,8 +30,8 @@ struct MergeInputs {
     /// Label ids of each insert (parallel to inserts; empty rows when unlabelled).
     std::vector<std::vector<uint32_t>> insert_labels;
     /// The collection's label names by id; empty when no label was ever written. With labels
-    /// the generation is built filter-aware (a full build: the incremental merge does not keep
-    /// the label-aware graph yet).
+    /// the generation is filter-aware: the incremental merge repairs and inserts with
+    /// FilteredRobustPrune and label walks, a full build runs the filter-aware build.
     std::vector<std::string> label_names;
     std::string out_dir;      ///< the generation directory to write (must not exist)
     std::string temp_prefix;  ///< path prefix of temp files (removed on return)

@@ -338,6 +338,22 @@ Status build_graph_one_shot(const io::Dataset& data, Prepared& p, const BuildOpt
         }
         built.graph = std::move(*t_prebuilt->graph);
         built.medoid = t_prebuilt->medoid;
+        if (p.labels) {
+            const auto* st = t_prebuilt->label_start;
+            if (st == nullptr || st->size() != p.labels->label_count()) {
+                return Status::internal("prebuilt graph: one start node per label is needed");
+            }
+            for (uint32_t l = 0; l < st->size(); ++l) {
+                const uint32_t s = (*st)[l];
+                if (s != UINT32_MAX &&
+                    (s >= data.size() ||
+                     !std::binary_search(p.labels->of(s).begin(), p.labels->of(s).end(), l))) {
+                    return Status::internal(fmt::format(
+                        "prebuilt graph: start node {} of label {} does not carry it", s, l));
+                }
+            }
+            built.label_start = *st;
+        }
     }
     rep.seconds_graph = since(t0);
     rep.entry_point = built.medoid;
@@ -536,7 +552,7 @@ Result<BuildReport> build(const std::string& data_path, const std::string& out_d
     std::vector<uint8_t> codes;
     STRATA_RETURN_IF_ERROR(build_pq(data, plan, o, writer, rep, may_pack ? &codes : nullptr));
     std::vector<uint32_t> order;  // position -> row; empty = row order
-    if (p.labels && (plan.partitioned || t_prebuilt != nullptr)) {
+    if (p.labels && plan.partitioned) {
         return Status::not_supported(
             "a labels file needs a one-shot build: the memory budget calls for a sharded build "
             "(raise --memory-gb)");

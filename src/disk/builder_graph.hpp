@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <strata/builder.hpp>
 
@@ -19,6 +20,9 @@ graph::VamanaOptions vamana_options(const BuildOptions& options);
 struct PrebuiltGraph {
     graph::Graph* graph = nullptr;  ///< node i = row i of the data file; moved from by the build
     uint32_t medoid = 0;            ///< entry point
+    /// With a labels file: the start node of each label (row numbers; UINT32_MAX for none),
+    /// as the filter-aware graph was built with. Required then.
+    const std::vector<uint32_t>* label_start = nullptr;
 };
 
 /// build_index() with the graph taken from `prebuilt` instead of built: the data rows must be

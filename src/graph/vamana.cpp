@@ -306,8 +306,7 @@ Result<VamanaResult> build_vamana(const VectorStore& store, const VamanaOptions&
             BuildLabels lb;
             if (labels != nullptr) {
                 res.label_start = choose_label_starts(*labels, opt.seed);
-                counts.assign(labels->label_count, 0);
-                for (uint32_t l : labels->labels) ++counts[l];
+                counts = label_counts(*labels);
                 counted = *labels;
                 counted.counts = counts;
                 labels = &counted;
@@ -337,8 +336,15 @@ Result<VamanaResult> build_vamana(const VectorStore& store, const VamanaOptions&
     }
 }
 
+std::vector<uint32_t> label_counts(const LabelView& labels) {
+    std::vector<uint32_t> counts(labels.label_count, 0);
+    for (uint32_t l : labels.labels) ++counts[l];
+    return counts;
+}
+
 Status insert_nodes(const VectorStore& store, Graph& graph, uint32_t entry,
-                    std::span<const uint32_t> nodes, const VamanaOptions& opt) {
+                    std::span<const uint32_t> nodes, const VamanaOptions& opt,
+                    const LabelView* labels, const std::vector<uint32_t>* label_start) {
     STRATA_RETURN_IF_ERROR(opt.validate());
     const uint32_t n = store.size();
     const auto capacity =
@@ -346,6 +352,13 @@ Status insert_nodes(const VectorStore& store, Graph& graph, uint32_t entry,
     if (graph.size() != n || graph.capacity() < capacity || entry >= n) {
         return Status::invalid_argument("insert_nodes: graph does not match the store");
     }
+    if (labels != nullptr) {
+        STRATA_RETURN_IF_ERROR(check_labels(*labels, n));
+        if (label_start == nullptr || label_start->size() != labels->label_count) {
+            return Status::invalid_argument("insert_nodes: one start node per label is needed");
+        }
+    }
+    const BuildLabels lb{labels, label_start};
     try {
         const int threads = opt.threads > 0 ? opt.threads : tbb::this_task_arena::max_concurrency();
         tbb::task_arena arena(threads);
@@ -355,11 +368,11 @@ Status insert_nodes(const VectorStore& store, Graph& graph, uint32_t entry,
             tbb::parallel_for(tbb::blocked_range<size_t>(0, nodes.size(), 64), [&](const auto& r) {
                 ThreadState& ts = states.local();
                 for (size_t i = r.begin(); i != r.end(); ++i) {
-                    insert_node(store, graph, nodes[i], entry, opt, ts);
+                    insert_node(store, graph, nodes[i], entry, opt, ts, lb);
                 }
                 if (opt.progress != nullptr) opt.progress->add(r.size());
             });
-            prune_overfull(store, graph, opt, states);
+            prune_overfull(store, graph, opt, states, labels);
         });
         return Status::ok();
     } catch (const std::bad_alloc&) {

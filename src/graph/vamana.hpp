@@ -67,8 +67,16 @@ Result<VamanaResult> build_vamana(const VectorStore& store, const VamanaOptions&
 /// parallel on options.threads; then every list over degree_max is pruned back. The graph must
 /// have one row per store vector and capacity >= ceil(slack * degree_max); the other nodes'
 /// lists are kept (and grow by reverse edges). ResourceExhausted on allocation failure.
+/// With `labels` (every node's, with counts) and `label_start` (a start node per label), the
+/// inserts are filter-aware as in build_vamana: a walk restricted to each new node's rarest
+/// label from its start node joins the candidates, and every prune is FilteredRobustPrune.
 Status insert_nodes(const VectorStore& store, Graph& graph, uint32_t entry,
-                    std::span<const uint32_t> nodes, const VamanaOptions& options);
+                    std::span<const uint32_t> nodes, const VamanaOptions& options,
+                    const LabelView* labels = nullptr,
+                    const std::vector<uint32_t>* label_start = nullptr);
+
+/// Nodes per label of `labels` (LabelView::counts of a filter-aware build).
+std::vector<uint32_t> label_counts(const LabelView& labels);
 
 /// The node closest to the mean of all vectors (computed in f32 on the stored representation).
 uint32_t find_medoid(const VectorStore& store);

@@ -186,7 +186,7 @@ TEST(CollectionFilter, LabelsHoldAcrossTiersConsolidationAndReopen) {
         auto rep = (*c)->consolidate();
         ASSERT_TRUE(rep.is_ok()) << rep.status().to_string();
         ASSERT_TRUE(rep->swapped) << rep->reason;
-        EXPECT_FALSE(rep->incremental);  // labelled generations are full builds for now
+        EXPECT_EQ(rep->full_build_reason, "first generation");
         check_all(**c, m, seed, "generation");
         // Replacements (labels change with the version), deletes and new rows: both tiers.
         ASSERT_TRUE(upsert(**c, m, 2500, 3500, seed, 1).is_ok());
@@ -202,6 +202,9 @@ TEST(CollectionFilter, LabelsHoldAcrossTiersConsolidationAndReopen) {
     check_all(**c, m, seed, "reopened");
     auto rep = (*c)->consolidate();
     ASSERT_TRUE(rep.is_ok()) << rep.status().to_string();
+    ASSERT_TRUE(rep->swapped) << rep->reason;
+    // The label-aware incremental merge: repaired and inserted with FilteredRobustPrune.
+    EXPECT_TRUE(rep->incremental) << rep->full_build_reason;
     check_all(**c, m, seed, "second generation");
 
     // A label never written matches nothing; must_not of it everything.
