@@ -92,8 +92,7 @@ void register_build(CLI::App& app, GlobalFlags& global, int& exit_code) {
     cmd->add_option("--labels", o.labels_path,
                     "Labels file for filtered search: line i = the comma-separated labels of row "
                     "i (DiskANN's format). Builds a filter-aware graph (a start node per label, "
-                    "label-aware pruning) and stores the labels in the index; one-shot builds "
-                    "only");
+                    "label-aware pruning) and stores the labels in the index (sharded builds too)");
     cmd->add_option("--format", o.data_format, "Input format (auto = by extension)");
     cmd->add_option("--seed", o.seed, "Seed for sampling, k-means and insertion order");
     cmd->add_option("--pq-sample", o.pq_train_sample, "Rows the PQ codebook trains on");

@@ -37,8 +37,8 @@ struct BuildOptions {
     std::string ids_path;
     /// Optional labels file for filtered search (line i = the comma-separated labels of row i,
     /// DiskANN's format; an empty line = no label). The graph is then built filter-aware and the
-    /// labels are stored in the index. One-shot builds only (NotSupported when the budget calls
-    /// for shards). Default none.
+    /// labels are stored in the index. Sharded builds (memory budget) build each shard
+    /// filter-aware and re-prune the merge label-aware. Default none.
     std::string labels_path;
     /// Label ids of the index: these names take ids 0, 1, ... in this order (a collection keeps
     /// its label ids across generations); the file's other names follow. Default none.

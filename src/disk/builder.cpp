@@ -415,7 +415,7 @@ Status build_graph_one_shot(const io::Dataset& data, Prepared& p, const BuildOpt
     return writer.set_entry_point(entry);
 }
 
-Status build_graph_sharded(const io::Dataset& data, const Prepared& p, const disk::BuildPlan& plan,
+Status build_graph_sharded(const io::Dataset& data, Prepared& p, const disk::BuildPlan& plan,
                            const BuildOptions& o, const std::string& out_dir,
                            disk::IndexWriter& writer, BuildReport& rep) {
     auto t0 = Clock::now();
@@ -431,6 +431,11 @@ Status build_graph_sharded(const io::Dataset& data, const Prepared& p, const dis
     so.release_input = release;
     Progress graph_bar("graph (shards, merge)", data.size() * (plan.overlap + 1), bar(o));
     so.progress = &graph_bar;
+    graph::LabelView lv;
+    if (p.labels) {
+        lv = p.labels->view();
+        so.labels = &lv;
+    }
     const graph::StoreFactory factory =
         [&](std::span<const uint32_t> rows) -> Result<std::unique_ptr<graph::VectorStore>> {
         STRATA_ASSIGN_OR_RETURN(
@@ -449,6 +454,13 @@ Status build_graph_sharded(const io::Dataset& data, const Prepared& p, const dis
     rep.largest_shard = sr.largest_shard;
     rep.average_degree = static_cast<double>(edges) / static_cast<double>(data.size());
     rep.seconds_graph = since(t0);
+    if (p.labels) {
+        // One load-balanced start per label over all rows: the shards' label subgraphs join
+        // through the rows every vector shares with its second shard.
+        p.labels->start = graph::choose_label_starts(lv, o.seed);
+        STRATA_RETURN_IF_ERROR(writer.add_file(disk::FileKind::kLabels, p.labels->encode()));
+        rep.label_count = p.labels->label_count();
+    }
     return writer.set_entry_point(rep.entry_point);
 }
 
@@ -552,11 +564,6 @@ Result<BuildReport> build(const std::string& data_path, const std::string& out_d
     std::vector<uint8_t> codes;
     STRATA_RETURN_IF_ERROR(build_pq(data, plan, o, writer, rep, may_pack ? &codes : nullptr));
     std::vector<uint32_t> order;  // position -> row; empty = row order
-    if (p.labels && plan.partitioned) {
-        return Status::not_supported(
-            "a labels file needs a one-shot build: the memory budget calls for a sharded build "
-            "(raise --memory-gb)");
-    }
     if (plan.partitioned) {
         STRATA_RETURN_IF_ERROR(build_graph_sharded(data, p, plan, o, out_dir, writer, rep));
     } else {

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <fmt/format.h>
@@ -159,6 +160,26 @@ Result<std::vector<uint64_t>> partition(const distance::MatrixView& data,
     return sizes;
 }
 
+/// The labels of `rows` (ascending global row ids) as a local view with node i = rows[i], with
+/// `counts` as its per-label counts (the merge passes the counts over all rows, so a node serves
+/// the same rarest label as in its shards; a shard's build counts its own rows). Owns its
+/// arrays.
+struct LocalLabels {
+    std::vector<uint64_t> offsets{0};
+    std::vector<uint32_t> ids;
+    LabelView view;
+    LocalLabels(const LabelView& global, std::span<const uint32_t> rows,
+                std::span<const uint32_t> counts) {
+        offsets.reserve(rows.size() + 1);
+        for (uint32_t r : rows) {
+            const auto l = global.of(r);
+            ids.insert(ids.end(), l.begin(), l.end());
+            offsets.push_back(ids.size());
+        }
+        view = {offsets, ids, global.label_count, counts};
+    }
+};
+
 /// Builds shard `s` and writes its graph as records [node, degree, neighbours...] in global ids.
 Status build_shard(uint32_t s, const StoreFactory& make_store, const ShardedBuildOptions& opt,
                    uint64_t expected, uint64_t& largest) {
@@ -177,7 +198,11 @@ Status build_shard(uint32_t s, const StoreFactory& make_store, const ShardedBuil
         STRATA_ASSIGN_OR_RETURN(auto store, make_store(rows));
         VamanaOptions vo = opt.vamana;
         vo.progress = opt.progress;
-        STRATA_ASSIGN_OR_RETURN(auto built, build_vamana(*store, vo));
+        std::optional<LocalLabels> shard_labels;
+        if (opt.labels != nullptr)
+            shard_labels.emplace(*opt.labels, rows, std::span<const uint32_t>());
+        STRATA_ASSIGN_OR_RETURN(
+            auto built, build_vamana(*store, vo, shard_labels ? &shard_labels->view : nullptr));
         store.reset();
         std::vector<uint32_t> rec;
         for (uint32_t local = 0; local < rows.size(); ++local) {
@@ -217,7 +242,7 @@ struct MergeReader {
 
 /// Re-prunes node `node`'s merged list down to R with a small store over it and its candidates.
 Status reprune(uint32_t node, std::vector<uint32_t>& list, const StoreFactory& make_store,
-               const VamanaOptions& vo) {
+               const VamanaOptions& vo, const LabelView* labels, std::span<const uint32_t> counts) {
     std::vector<uint32_t> rows = list;
     rows.push_back(node);
     std::sort(rows.begin(), rows.end());
@@ -235,7 +260,10 @@ Status reprune(uint32_t node, std::vector<uint32_t>& list, const StoreFactory& m
     for (size_t i = 0; i < ids.size(); ++i) pool[i] = {dists[i], ids[i]};
     std::vector<uint32_t> kept;
     std::vector<float> scratch;
-    robust_prune(*store, self, pool, vo.alpha, vo.degree_max, vo.pool_max, kept, scratch);
+    std::optional<LocalLabels> local;
+    if (labels != nullptr) local.emplace(*labels, rows, counts);
+    robust_prune(*store, self, pool, vo.alpha, vo.degree_max, vo.pool_max, kept, scratch,
+                 local ? &local->view : nullptr);
     list.clear();
     for (uint32_t l : kept) list.push_back(rows[l]);
     return Status::ok();
@@ -244,6 +272,8 @@ Status reprune(uint32_t node, std::vector<uint32_t>& list, const StoreFactory& m
 Status merge(uint64_t n, uint32_t shards, const StoreFactory& make_store,
              const ShardedBuildOptions& opt, const NodeSink& sink, uint64_t& reprunes) {
     const VamanaOptions& vo = opt.vamana;
+    std::vector<uint32_t> counts;  // nodes per label over all rows
+    if (opt.labels != nullptr) counts = label_counts(*opt.labels);
     const uint32_t record_limit =
         static_cast<uint32_t>(std::ceil(vo.slack * static_cast<float>(vo.degree_max))) + 1;
     std::vector<MergeReader> readers(shards);
@@ -279,7 +309,8 @@ Status merge(uint64_t n, uint32_t shards, const StoreFactory& make_store,
                 errors[i] = Status::ok();
                 if (lists[i].size() <= vo.degree_max) continue;
                 pruned.fetch_add(1, std::memory_order_relaxed);
-                errors[i] = reprune(static_cast<uint32_t>(b0 + i), lists[i], make_store, vo);
+                errors[i] = reprune(static_cast<uint32_t>(b0 + i), lists[i], make_store, vo,
+                                    opt.labels, counts);
             }
         });
         for (uint64_t i = 0; i < count; ++i) {
@@ -343,6 +374,8 @@ Status ShardedBuildOptions::validate() const {
         return Status::invalid_argument("sharded build needs a shard budget and a per-vector cost");
     }
     if (temp_dir.empty()) return Status::invalid_argument("sharded build needs a temp directory");
+    if (labels != nullptr)
+        STRATA_RETURN_IF_ERROR(check_labels(*labels, labels->offsets.size() - 1));
     return Status::ok();
 }
 
@@ -362,6 +395,9 @@ Result<ShardedBuildReport> build_vamana_sharded(const distance::MatrixView& data
     STRATA_RETURN_IF_ERROR(opt.validate());
     if (data.rows == 0) return Status::invalid_argument("cannot build a graph over 0 vectors");
     if (data.rows >= UINT32_MAX) return Status::invalid_argument("too many rows for u32 ids");
+    if (opt.labels != nullptr && opt.labels->offsets.size() != data.rows + 1) {
+        return Status::invalid_argument("sharded build: the labels do not cover the rows");
+    }
     ShardedBuildReport rep;
     const uint64_t max_rows = std::max<uint64_t>(1, opt.shard_budget_bytes / opt.bytes_per_vector);
     rep.shards = opt.shards != 0 ? opt.shards

@@ -46,6 +46,9 @@ struct ShardedBuildOptions {
     std::function<void()> release_input;
     /// Optional progress over nodes (shard builds then merge). Not owned.
     Progress* progress = nullptr;
+    /// Optional labels of every row (row ids): each shard is built filter-aware over its rows'
+    /// labels and the merge re-prunes with FilteredRobustPrune. Not owned.
+    const LabelView* labels = nullptr;
 
     Status validate() const;
 };

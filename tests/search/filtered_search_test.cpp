@@ -242,6 +242,36 @@ TEST_F(FilteredSearch, EveryPlanFindsTheFilteredNeighbours) {
     }
 }
 
+TEST_F(FilteredSearch, ShardedBuildIsFilterAwareToo) {
+    // A memory budget that calls for shards: each shard is built filter-aware over its rows'
+    // labels, the merge re-prunes with FilteredRobustPrune, start nodes are chosen over all rows.
+    BuildOptions bo;
+    bo.degree_max = 32;
+    bo.list_size = 64;
+    bo.threads = 2;
+    bo.seed = testing::test_seed(21);
+    bo.memory_gb = 0.125;
+    bo.shards = 4;
+    bo.labels_path = d().labels_path;
+    const std::string dir = d().dir.file("sharded");
+    auto rep = build_index(d().dir.file("base.fbin"), dir, bo);
+    ASSERT_TRUE(rep.is_ok()) << rep.status().to_string();
+    EXPECT_TRUE(rep->partitioned);
+    EXPECT_EQ(rep->label_count, d().labels.label_count());
+    auto idx = open(dir);
+    ASSERT_NE(idx, nullptr);
+    for (const std::string& json :
+         {value_filter("must", "L0"), value_filter("must", "L9"), value_filter("must", "L90"),
+          std::string(R"({"must": [{"key": "size", "range": {"lt": 2}}]})")}) {
+        const Outcome o = run(*idx, json, FilterPlan::kGraph);
+        std::printf("sharded %-60s recall@10 %.4f, reads %.1f\n", json.c_str(), o.recall,
+                    static_cast<double>(o.reads) / kQ);
+        EXPECT_EQ(o.wrong, 0u) << json;
+        EXPECT_EQ(o.short_results, 0u) << json;
+        EXPECT_GE(o.recall, 0.9) << json;
+    }
+}
+
 TEST_F(FilteredSearch, PostFilteringThePlainIndexLosesRareLabels) {
     // The baseline the filter-aware index is measured against: the plain index, its results
     // filtered afterwards at the same L.
