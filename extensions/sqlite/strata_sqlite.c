@@ -265,11 +265,12 @@ static int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
         if (c->iColumn == COL_SEARCH_LIST && c->op == SQLITE_INDEX_CONSTRAINT_EQ) slot[2] = i;
         if (c->iColumn == -1 && c->op == SQLITE_INDEX_CONSTRAINT_EQ) slot[3] = i;
     }
-    /* argv order of xFilter: MATCH, k, search_list, rowid (those present). */
+    /* xFilter's argv: MATCH, then k and search_list when given; or, without MATCH, the rowid
+     * of a point lookup (with MATCH, SQLite checks a rowid constraint on the search's rows). */
     const int bits[4] = {PLAN_MATCH, PLAN_K, PLAN_LIST, PLAN_ROWID};
-    for (int j = 0; j < 4; ++j) {
+    const int first = slot[0] >= 0 ? 0 : 3, last = slot[0] >= 0 ? 2 : 3;
+    for (int j = first; j <= last; ++j) {
         if (slot[j] < 0) continue;
-        if (j == 3 && (plan & PLAN_MATCH)) continue; /* rowid then filters the search's rows */
         plan |= bits[j];
         info->aConstraintUsage[slot[j]].argvIndex = ++argi;
         info->aConstraintUsage[slot[j]].omit = 1;

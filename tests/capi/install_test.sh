@@ -17,9 +17,10 @@ for f in include/strata/strata.h include/strata/collection.hpp lib/libstrata.a \
          lib/cmake/strata/strataTargets.cmake lib/pkgconfig/strata.pc; do
   [[ -e $prefix/$f ]] || { echo "FAIL: $f not installed"; exit 1; }
 done
-if find "$prefix/include" -name '*.hpp' -path '*/src/*' | grep -q .; then
-  echo "FAIL: internal headers installed"; exit 1
-fi
+headers=$(find "$prefix/include" -type f | sed "s|$prefix/include/||" | sort)
+expected=$(cd "$src/include" && find strata -type f | sort)
+[[ $headers == "$expected" ]] || { echo "FAIL: installed headers differ from include/strata:
+$headers"; exit 1; }
 
 so=$prefix/lib/libstrata.so.0.1.0
 soname=$(readelf -d "$so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
@@ -38,11 +39,12 @@ cmake -S "$src/tests/capi/consumer" -B "$tmp/consumer" -G Ninja -DCMAKE_BUILD_TY
   -DCMAKE_PREFIX_PATH="$prefix" >"$tmp/configure.log" || { cat "$tmp/configure.log"; exit 1; }
 cmake --build "$tmp/consumer" >"$tmp/build.log" || { cat "$tmp/build.log"; exit 1; }
 # The shared consumer resolves libstrata.so.0 from the install prefix (build RPATH).
-ldd "$tmp/consumer/consumer_shared" | grep -q "$prefix/lib/libstrata.so.0" ||
+# (ldd's output is captured first: grep -q closing the pipe early fails it under pipefail.)
+deps=$(ldd "$tmp/consumer/consumer_shared")
+grep -qF "$prefix/lib/libstrata.so.0" <<<"$deps" ||
   { echo "FAIL: consumer_shared does not load the installed libstrata.so.0"; exit 1; }
-if ldd "$tmp/consumer/consumer_static" | grep -q libstrata; then
-  echo "FAIL: consumer_static loads libstrata.so"; exit 1
-fi
+deps=$(ldd "$tmp/consumer/consumer_static")
+if grep -q libstrata <<<"$deps"; then echo "FAIL: consumer_static loads libstrata.so"; exit 1; fi
 "$tmp/consumer/consumer_shared" "$tmp/c1"
 "$tmp/consumer/consumer_static" "$tmp/c2"
 
