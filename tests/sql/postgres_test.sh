@@ -11,53 +11,28 @@ set -euo pipefail
 build=$(cd "$1" && pwd)
 src=$(cd "$2" && pwd)
 strata=$build/tools/strata
-pgbin=/usr/lib/postgresql/15/bin
-user=strata-pg
 dim=16
 nq=20
 fail() { echo "FAIL: $*"; exit 1; }
-[[ -x $pgbin/initdb ]] || fail "PostgreSQL 15 is not installed (scripts/setup.sh)"
-[[ $(id -u) -eq 0 ]] || fail "run as root: installs the extension and runs the cluster as $user"
-
-"$src/scripts/install_pg_extension.sh" "$build" "$pgbin/pg_config" >/dev/null
-id -u "$user" >/dev/null 2>&1 ||
-  useradd --system --no-create-home --shell /usr/sbin/nologin "$user"
+source "$src/scripts/pg_cluster.sh"
+"$src/scripts/install_pg_extension.sh" "$build" "$PG_BIN/pg_config" >/dev/null
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/strata_pg.XXXXXX")
-chmod 755 "$tmp"
-as_pg() { runuser -u "$user" -- "$@"; }
 cleanup() {
-  if [[ -f $tmp/pgdata/postmaster.pid ]]; then
-    as_pg "$pgbin/pg_ctl" -D "$tmp/pgdata" -m immediate -w -t 30 stop >/dev/null 2>&1 || true
-  fi
+  pg_cluster_stop "$tmp"
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 
+pg_cluster_start "$tmp" "strata.data_dir = '$tmp/collections'" || fail "cluster start"
 "$strata" gen --quiet --n 3000 --dim $dim --seed 11 --queries $nq --out "$tmp/base.fbin" \
   --queries-out "$tmp/q.fbin"
 mkdir "$tmp/collections"
 "$strata" ingest --quiet "$tmp/collections/docs" --data "$tmp/base.fbin"  # ids 0..2999
-chown -R "$user" "$tmp/collections"
+chown -R "$PG_USER" "$tmp/collections"
 chmod 644 "$tmp/q.fbin"
 
-mkdir "$tmp/sock" "$tmp/pgdata"
-chown "$user" "$tmp/sock" "$tmp/pgdata"
-chmod 700 "$tmp/pgdata"
-as_pg "$pgbin/initdb" -D "$tmp/pgdata" -U postgres --auth=trust -E UTF8 --no-sync >"$tmp/initdb.log" ||
-  { cat "$tmp/initdb.log"; fail "initdb"; }
-cat >>"$tmp/pgdata/postgresql.conf" <<CONF
-listen_addresses = ''
-unix_socket_directories = '$tmp/sock'
-fsync = off
-strata.data_dir = '$tmp/collections'
-CONF
-touch "$tmp/pg.log"
-chown "$user" "$tmp/pg.log"
-as_pg "$pgbin/pg_ctl" -D "$tmp/pgdata" -l "$tmp/pg.log" -w -t 60 start >/dev/null ||
-  { cat "$tmp/pg.log"; fail "pg_ctl start"; }
-
-psql_() { timeout 120 psql -h "$tmp/sock" -U postgres -d postgres -X -q -A -t -v ON_ERROR_STOP=1 "$@"; }
+psql_() { pg_psql "$@"; }
 # fails NEEDLE: stdin must fail with a message containing NEEDLE.
 fails() {
   local out
