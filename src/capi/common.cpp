@@ -93,6 +93,8 @@ BlockSignals::~BlockSignals() { pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
 strata_status DirLock::acquire(const std::string& dir, uint32_t timeout_ms, char** errmsg) {
     const std::string path = dir + "/LOCK";
     fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    // A LOCK made by another user: flock needs no write access (only the pid goes unrecorded).
+    if (fd_ < 0 && errno == EACCES) fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd_ < 0) {
         return report(errmsg, Status::io_error(fmt::format("{}: open", path), errno));
     }
