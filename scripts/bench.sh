@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks (not part of the test run). Prints tables and writes raw results under
-# build/bench/. Usage: scripts/bench.sh [micro|gt|build|budget|search|collection|serve|filter|all]
+# build/bench/. Usage: scripts/bench.sh [micro|gt|build|budget|search|collection|serve|filter|sql|all]
 # (default all)
 #   micro:  ns per distance for every type, metric and ISA at d = 96..1536, and PQ ADC ns per
 #           code (Google Benchmark, median of 5 repetitions)
@@ -33,6 +33,11 @@
 #           (strata gt); unfiltered queries on both indexes. 1 thread, 1,000 queries, 3 runs,
 #           medians. Writes build/bench/filter-*.jsonl. About 25 minutes (filter-prepare: only
 #           the data, the two builds and the ground truths).
+#   sql:    the overhead of the SQL faces (bench/sql/sql_overhead.sh): strata gen 100K x 128 f32,
+#           1,000 queries, k = 10, L = 100, through the C API, the SQLite virtual table and the
+#           PostgreSQL extension (one statement for all queries, and one statement per query over
+#           the Unix socket); 3 passes, medians. Writes build/bench/sql-overhead.jsonl. About 3
+#           minutes (root: runs a PostgreSQL cluster as strata-pg).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -440,3 +445,4 @@ for (f, idx, L), rs in groups.items():
           f"{med('reads_mean'):.1f} | {med('scanned_mean'):.0f} | {max(r.get('short_results', 0) for r in rs)} |")
 PY
 fi
+if [[ $what == sql || $what == all ]]; then bench/sql/sql_overhead.sh build; fi

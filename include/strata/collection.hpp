@@ -80,6 +80,27 @@ struct CollectionSearchParams {
     /// Optional label filter (from Collection::parse_filter): only vectors whose labels match
     /// are returned, min(k, matching live vectors) of them. Not owned.
     const LabelFilter* label_filter = nullptr;
+    /// Optional id predicate: only ids for which id_filter(id, id_filter_context) is true are
+    /// returned. Applied inside the searches of both tiers (refused vectors are still
+    /// traversed), which widen their lists while too few pass; when the widest list still
+    /// leaves fewer than k, an exact pass over the collection (or over the allow-list, when
+    /// one is given) completes the answer, so the result holds min(k, matching live vectors).
+    /// A predicate that refuses almost everything therefore costs a full scan per query: pass
+    /// such ids as an allow-list instead. Called from the searching thread (several threads
+    /// in search_batch), many times per query, never under a collection lock: it must be
+    /// cheap and thread-safe. Default none.
+    bool (*id_filter)(uint64_t id, const void* context) = nullptr;
+    const void* id_filter_context = nullptr;
+    /// Optional allow-list, used when use_allow_ids is true (an empty list then matches
+    /// nothing): only these ids are returned. Ascending without repeats (InvalidArgument
+    /// otherwise; checked on each search() call, once per search_batch()). Up to
+    /// kExactAllowIds ids the answer is exact: the vectors of the listed live ids are read and
+    /// ranked (one disk read per id of the generation); longer lists filter the tiers'
+    /// searches like id_filter. Not owned; must outlive the call.
+    std::span<const uint64_t> allow_ids;
+    bool use_allow_ids = false;
+    /// Allow-lists up to this many ids are answered by exact ranking.
+    static constexpr uint64_t kExactAllowIds = 2048;
 };
 
 struct CollectionStats {

@@ -405,16 +405,42 @@ Status Collection::remove(const uint64_t* ids, uint64_t n) {
     return m.publish(*lsn, [&] { m.apply_delete(ids, n, *lsn); });
 }
 
-Status Collection::search(const void* query, DType dtype, uint32_t dim,
-                          const CollectionSearchParams& params, uint64_t* ids, float* dists,
-                          QueryStats* stats) const {
-    const Impl& m = *impl_;
-    const CollectionParams& p = m.params;
+namespace {
+
+/// InvalidArgument unless the search's arguments fit the collection.
+Status check_search(const CollectionParams& p, uint32_t dim, const CollectionSearchParams& params) {
     if (dim != p.dim) {
         return Status::invalid_argument(
             fmt::format("query dimension {} does not match the collection's {}", dim, p.dim));
     }
     if (params.k == 0 || params.k > 1000) return Status::invalid_argument("k must be in [1, 1000]");
+    if (params.use_allow_ids) {
+        const auto a = params.allow_ids;
+        for (size_t i = 1; i < a.size(); ++i) {
+            if (a[i] <= a[i - 1]) {
+                return Status::invalid_argument(fmt::format(
+                    "allow-list is not ascending without repeats at position {} (id {} after {})",
+                    i, a[i], a[i - 1]));
+            }
+        }
+    }
+    return Status::ok();
+}
+
+}  // namespace
+
+Status Collection::search(const void* query, DType dtype, uint32_t dim,
+                          const CollectionSearchParams& params, uint64_t* ids, float* dists,
+                          QueryStats* stats) const {
+    STRATA_RETURN_IF_ERROR(check_search(impl_->params, dim, params));
+    return impl_->search(query, dtype, dim, params, ids, dists, stats);
+}
+
+Status Collection::Impl::search(const void* query, DType dtype, uint32_t dim,
+                                const CollectionSearchParams& sp, uint64_t* ids, float* dists,
+                                QueryStats* stats) const {
+    const Impl& m = *this;
+    const CollectionParams& p = m.params;
     // Per-thread scratch: no allocation once a thread has run a query of this k.
     thread_local struct {
         std::vector<uint8_t> q;
@@ -427,10 +453,15 @@ Status Collection::search(const void* query, DType dtype, uint32_t dim,
     q.clear();
     all.clear();
     STRATA_RETURN_IF_ERROR(collection::to_stored(p, query, dtype, 1, q, "query"));
-    std::shared_ptr<Generation> gen;
+    const collection::IdMatch id_match = collection::IdMatch::of(sp);
+    if (id_match.use_allow && id_match.allow_count <= CollectionSearchParams::kExactAllowIds) {
+        if (stats) *stats = QueryStats{};
+        return exact_allowed(q.data(), sp.k, id_match, sp.label_filter, ids, dists);
+    }
+    std::shared_ptr<Generation> g;
     {
         std::lock_guard<std::mutex> lock(m.view_mu);
-        gen = m.gen;
+        g = m.gen;
         tiers.assign(m.frozen.begin(), m.frozen.end());
         tiers.push_back(m.active);
     }
@@ -439,20 +470,19 @@ Status Collection::search(const void* query, DType dtype, uint32_t dim,
         std::vector<std::shared_ptr<HotTier>>& t;
         ~Release() { t.clear(); }
     } release{tiers};
-    const uint32_t k = params.k;
+    const uint32_t k = sp.k;
     tid.resize(k);
     td.resize(k);
-    if (gen && gen->live_count() > 0) {
-        STRATA_RETURN_IF_ERROR(
-            gen->search(query, dtype, dim, params, tid.data(), td.data(), stats));
+    if (g && g->live_count() > 0) {
+        STRATA_RETURN_IF_ERROR(gen->search(query, dtype, dim, sp, tid.data(), td.data(), stats));
         for (uint32_t i = 0; i < k && tid[i] != std::numeric_limits<uint64_t>::max(); ++i) {
             all.emplace_back(td[i], tid[i]);
         }
     }
     for (const auto& t : tiers) {
         if (t->live_count() == 0) continue;
-        STRATA_ASSIGN_OR_RETURN(uint32_t got, t->search(q.data(), k, params.list_size, tid.data(),
-                                                        td.data(), params.label_filter));
+        STRATA_ASSIGN_OR_RETURN(uint32_t got, t->search(q.data(), k, sp.list_size, tid.data(),
+                                                        td.data(), sp.label_filter, &id_match));
         for (uint32_t i = 0; i < got; ++i) all.emplace_back(td[i], tid[i]);
     }
     std::sort(all.begin(), all.end());
@@ -464,6 +494,15 @@ Status Collection::search(const void* query, DType dtype, uint32_t dim,
         if (dists) dists[out] = d;
         ++out;
     }
+    uint64_t live = g ? g->live_count() : 0;
+    for (const auto& t : tiers) live += t->live_count();
+    if (out < k && out < live && id_match.active()) {
+        // The widest lists found too few matches: an exact pass completes the answer.
+        const ExactFilter f{&id_match, sp.label_filter};
+        return id_match.use_allow
+                   ? exact_allowed(q.data(), k, id_match, sp.label_filter, ids, dists)
+                   : exact_scan(q.data(), 1, k, f, ids, dists);
+    }
     for (; out < k; ++out) {
         ids[out] = std::numeric_limits<uint64_t>::max();
         if (dists) dists[out] = std::numeric_limits<float>::infinity();
@@ -474,13 +513,15 @@ Status Collection::search(const void* query, DType dtype, uint32_t dim,
 Status Collection::search_batch(const void* queries, DType dtype, uint32_t dim, uint64_t nq,
                                 size_t stride_bytes, const CollectionSearchParams& params,
                                 int threads, uint64_t* ids, float* dists) const {
+    STRATA_RETURN_IF_ERROR(check_search(impl_->params, dim, params));
     std::mutex mu;
     Status first;
     tbb::task_arena arena(threads > 0 ? threads : tbb::this_task_arena::max_concurrency());
     arena.execute([&] {
         tbb::parallel_for(uint64_t{0}, nq, [&](uint64_t i) {
-            Status s = search(static_cast<const uint8_t*>(queries) + i * stride_bytes, dtype, dim,
-                              params, ids + i * params.k, dists ? dists + i * params.k : nullptr);
+            Status s = impl_->search(static_cast<const uint8_t*>(queries) + i * stride_bytes, dtype,
+                                     dim, params, ids + i * params.k,
+                                     dists ? dists + i * params.k : nullptr, nullptr);
             if (!s.is_ok()) {
                 std::lock_guard<std::mutex> lock(mu);
                 if (first.is_ok()) first = s;

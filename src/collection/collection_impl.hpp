@@ -229,6 +229,25 @@ struct Collection::Impl {
     /// Applies one log record (open).
     Status replay(uint64_t lsn, std::string_view payload);
 
+    // ---- searches (collection.cpp, scan.cpp) ------------------------------------------------
+
+    /// Collection::search after its argument checks (search_batch checks once).
+    Status search(const void* query, DType dtype, uint32_t dim, const CollectionSearchParams& p,
+                  uint64_t* ids, float* dists, QueryStats* stats) const;
+    /// Which rows an exact pass keeps (null members: every live row).
+    struct ExactFilter {
+        const collection::IdMatch* ids = nullptr;
+        const LabelFilter* labels = nullptr;
+    };
+    /// The exact k nearest kept live rows to each of `nq` stored-form queries, by one
+    /// sequential pass over the generation and the hot tiers (scan.cpp).
+    Status exact_scan(const uint8_t* queries, uint64_t nq, uint32_t k, const ExactFilter& filter,
+                      uint64_t* ids, float* dists) const;
+    /// The exact k nearest of the live rows listed by `match` (its allow-list) that `match` and
+    /// `label_filter` keep, to one stored-form query: each row's vector fetched and ranked.
+    Status exact_allowed(const uint8_t* query, uint32_t k, const collection::IdMatch& match,
+                         const LabelFilter* label_filter, uint64_t* ids, float* dists) const;
+
     // ---- consolidation ------------------------------------------------------------------
 
     Result<ConsolidationReport> consolidate_once();

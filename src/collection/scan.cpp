@@ -17,6 +17,7 @@
 #include "collection/rows.hpp"
 #include "disk/dir_util.hpp"
 #include "disk/index_reader.hpp"
+#include "distance/distance.hpp"
 #include "distance/exact_knn.hpp"
 #include "io/file_util.hpp"
 
@@ -38,14 +39,87 @@ Status Collection::exact_search(const void* queries, DType dtype, uint32_t dim, 
     if (nq == 0) return Status::ok();
     std::vector<uint8_t> q;
     STRATA_RETURN_IF_ERROR(collection::to_stored(p, queries, dtype, nq, q, "query"));
-    std::shared_ptr<Generation> gen;
+    return m.exact_scan(q.data(), nq, k, {}, ids, dists);
+}
+
+Status Collection::Impl::exact_allowed(const uint8_t* query, uint32_t k,
+                                       const collection::IdMatch& match,
+                                       const LabelFilter* label_filter, uint64_t* ids,
+                                       float* dists) const {
+    // The caller's predicate runs first and never under a collection lock (it may call back).
+    std::vector<uint64_t> wanted;
+    for (uint64_t i = 0; i < match.allow_count; ++i) {
+        const uint64_t id = match.allow[i];
+        if (match.fn == nullptr || match.fn(id, match.context)) wanted.push_back(id);
+    }
+    // Where each live one is: a hot slot (its tier kept alive by the view taken with it) or a
+    // generation node.
+    struct Hot {
+        const HotTier* tier;
+        uint32_t slot;
+    };
+    std::vector<Hot> hot;
+    std::vector<uint64_t> nodes;
+    std::shared_ptr<Generation> g;
+    std::vector<std::shared_ptr<HotTier>> view;
+    {
+        std::lock_guard<std::mutex> lock(apply_mu);
+        std::lock_guard<std::mutex> vlock(view_mu);
+        g = gen;
+        view.assign(frozen.begin(), frozen.end());
+        view.push_back(active);
+        for (uint64_t id : wanted) {
+            const auto it = hot_loc.find(id);
+            if (it != hot_loc.end()) {
+                hot.push_back({it->second.tier, it->second.slot});
+                continue;
+            }
+            const int64_t node = g ? g->node_of(id) : -1;
+            if (node >= 0 && !g->dead(static_cast<uint64_t>(node))) {
+                nodes.push_back(static_cast<uint64_t>(node));
+            }
+        }
+    }
+    const distance::DistanceFn dist =
+        distance::distance_fn(collection::stored_dtype(params), params.metric);
+    std::vector<std::pair<float, uint64_t>> best;
+    for (const Hot& h : hot) {
+        if (label_filter != nullptr && !label_filter->matches(h.tier->labels(h.slot))) continue;
+        best.emplace_back(dist(query, h.tier->vector(h.slot), params.dim), h.tier->id(h.slot));
+    }
+    std::sort(nodes.begin(), nodes.end());  // file order
+    std::vector<uint8_t> row(row_bytes);
+    for (uint64_t node : nodes) {
+        if (label_filter != nullptr && !label_filter->matches(g->index().node_labels(node)))
+            continue;
+        STRATA_RETURN_IF_ERROR(g->index().read_vector(node, row.data()));
+        best.emplace_back(dist(query, row.data(), params.dim), g->index().external_id(node));
+    }
+    const size_t got = std::min<size_t>(k, best.size());
+    std::partial_sort(best.begin(), best.begin() + static_cast<std::ptrdiff_t>(got), best.end());
+    for (size_t i = 0; i < k; ++i) {
+        ids[i] = i < got ? best[i].second : std::numeric_limits<uint64_t>::max();
+        if (dists) dists[i] = i < got ? best[i].first : std::numeric_limits<float>::infinity();
+    }
+    return Status::ok();
+}
+
+Status Collection::Impl::exact_scan(const uint8_t* q, uint64_t nq, uint32_t k,
+                                    const ExactFilter& filter, uint64_t* ids, float* dists) const {
+    const Impl& m = *this;
+    const CollectionParams& p = m.params;
+    std::shared_ptr<Generation> g;
     std::vector<std::shared_ptr<HotTier>> tiers;
     {
         std::lock_guard<std::mutex> lock(m.view_mu);
-        gen = m.gen;
+        g = m.gen;
         tiers.assign(m.frozen.begin(), m.frozen.end());
         tiers.push_back(m.active);
     }
+    const auto keep = [&](uint64_t id, std::span<const uint32_t> row_labels) {
+        return (filter.labels == nullptr || filter.labels->matches(row_labels)) &&
+               (filter.ids == nullptr || (*filter.ids)(id));
+    };
     // Running top k per query (max-heaps on distance), fed block by block.
     using Hit = std::pair<float, uint64_t>;
     std::vector<std::vector<Hit>> best(nq);
@@ -55,7 +129,7 @@ Status Collection::exact_search(const void* queries, DType dtype, uint32_t dim, 
     std::vector<uint64_t> row_ids;
     std::vector<uint32_t> bi;
     std::vector<float> bd;
-    const distance::MatrixView qv{q.data(), nq, p.dim, p.dtype, m.row_bytes};
+    const distance::MatrixView qv{q, nq, p.dim, p.dtype, m.row_bytes};
     auto flush = [&]() -> Status {
         if (row_ids.empty()) return Status::ok();
         const auto kk = static_cast<uint32_t>(std::min<uint64_t>(k, row_ids.size()));
@@ -91,9 +165,9 @@ Status Collection::exact_search(const void* queries, DType dtype, uint32_t dim, 
         row_ids.push_back(id);
         return row_ids.size() == kBlock ? flush() : Status::ok();
     };
-    if (gen && gen->live_count() > 0) {
+    if (g && g->live_count() > 0) {
         // The node section in 1 MiB reads (whole sectors, so no node is cut).
-        STRATA_ASSIGN_OR_RETURN(auto reader, disk::IndexReader::open(gen->dir()));
+        STRATA_ASSIGN_OR_RETURN(auto reader, disk::IndexReader::open(g->dir()));
         const auto& layout = reader.layout();
         const uint64_t stride = uint64_t{layout.sectors_per_node} * disk::kSectorBytes;
         const uint64_t chunk = std::max<uint64_t>(1, (1u << 20) / stride) * stride;
@@ -102,22 +176,25 @@ Status Collection::exact_search(const void* queries, DType dtype, uint32_t dim, 
         for (uint64_t b = 0; b < section; b += chunk) {
             const uint64_t len = std::min(chunk, section - b);
             const uint64_t file_off = layout.node_section_offset_bytes + b;
-            STRATA_RETURN_IF_ERROR(disk::detail::pread_exact(reader.index_fd(), gen->dir(),
-                                                             buf.data(), len, file_off));
+            STRATA_RETURN_IF_ERROR(
+                disk::detail::pread_exact(reader.index_fd(), g->dir(), buf.data(), len, file_off));
             const auto [first, last] = layout.nodes_in_range(b, b + len);
-            for (uint64_t i = first; i < last && i < gen->nodes(); ++i) {
-                if (gen->dead(i)) continue;
+            for (uint64_t i = first; i < last && i < g->nodes(); ++i) {
+                if (g->dead(i)) continue;
+                const uint64_t id = g->index().external_id(i);
+                if (!keep(id, g->index().node_labels(i))) continue;
                 const auto* node =
                     reinterpret_cast<const uint8_t*>(buf.data()) + (layout.offset_of(i) - file_off);
-                STRATA_RETURN_IF_ERROR(
-                    add(gen->index().external_id(i), layout.view_node(node).vector));
+                STRATA_RETURN_IF_ERROR(add(id, layout.view_node(node).vector));
             }
         }
     }
     for (const auto& t : tiers) {
         const uint32_t n = t->size();
         for (uint32_t slot = 0; slot < n; ++slot) {
-            if (t->live(slot)) STRATA_RETURN_IF_ERROR(add(t->id(slot), t->vector(slot)));
+            if (t->live(slot) && keep(t->id(slot), t->labels(slot))) {
+                STRATA_RETURN_IF_ERROR(add(t->id(slot), t->vector(slot)));
+            }
         }
     }
     STRATA_RETURN_IF_ERROR(flush());

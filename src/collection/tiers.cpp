@@ -61,11 +61,14 @@ size_t HotTier::memory_bytes() const {
 }
 
 Result<uint32_t> HotTier::search(const void* query, uint32_t k, uint32_t ef, uint64_t* ids,
-                                 float* dists, const LabelFilter* filter) const {
+                                 float* dists, const LabelFilter* filter,
+                                 const IdMatch* id_match) const {
     if (size() == 0) return 0u;
     thread_local std::vector<uint32_t> slots;
     slots.resize(k);
-    if (filter == nullptr || filter->empty()) {
+    if (filter != nullptr && filter->empty()) filter = nullptr;
+    if (id_match != nullptr && !id_match->active()) id_match = nullptr;
+    if (filter == nullptr && id_match == nullptr) {
         const graph::SlotFilter alive = [](uint32_t slot, const void* ctx) {
             return static_cast<const HotTier*>(ctx)->live(slot);
         };
@@ -77,10 +80,13 @@ Result<uint32_t> HotTier::search(const void* query, uint32_t k, uint32_t ef, uin
     struct Ctx {
         const HotTier* tier;
         const LabelFilter* filter;
-    } ctx{this, filter};
+        const IdMatch* id_match;
+    } ctx{this, filter, id_match};
     const graph::SlotFilter match = [](uint32_t slot, const void* c) {
         const auto* x = static_cast<const Ctx*>(c);
-        return x->tier->live(slot) && x->filter->matches(x->tier->labels(slot));
+        return x->tier->live(slot) &&
+               (x->filter == nullptr || x->filter->matches(x->tier->labels(slot))) &&
+               (x->id_match == nullptr || (*x->id_match)(x->tier->id(slot)));
     };
     const uint32_t wide = std::min(std::max(ef, k) * 4, std::max(size(), k));
     STRATA_ASSIGN_OR_RETURN(uint32_t got,
@@ -162,9 +168,21 @@ Status Generation::search(const void* query, DType dtype, uint32_t dim,
             return Status::ok();
         }
     }
-    if (dead_count() > 0) {
-        sp.filter = [](uint64_t id, const void* ctx) {
-            const auto* g = static_cast<const Generation*>(ctx);
+    // Tombstones and the caller's id match, composed into the disk search's result filter.
+    struct Ctx {
+        const Generation* gen;
+        IdMatch id_match;
+    } ctx{this, IdMatch::of(p)};
+    if (ctx.id_match.active()) {
+        sp.filter = [](uint64_t id, const void* c) {
+            const auto* x = static_cast<const Ctx*>(c);
+            const int64_t node = x->gen->node_of(id);
+            return node >= 0 && !x->gen->dead(static_cast<uint64_t>(node)) && x->id_match(id);
+        };
+        sp.filter_context = &ctx;
+    } else if (dead_count() > 0) {
+        sp.filter = [](uint64_t id, const void* c) {
+            const auto* g = static_cast<const Generation*>(c);
             const int64_t node = g->node_of(id);
             return node >= 0 && !g->dead(static_cast<uint64_t>(node));
         };

@@ -20,6 +20,26 @@
 
 namespace strata::collection {
 
+/// The id restriction of a search (CollectionSearchParams::id_filter and allow_ids): an id is
+/// kept only when every part that is set accepts it. Inactive when neither is set.
+struct IdMatch {
+    bool (*fn)(uint64_t id, const void* context) = nullptr;
+    const void* context = nullptr;
+    const uint64_t* allow = nullptr;  // ascending
+    uint64_t allow_count = 0;
+    bool use_allow = false;
+
+    static IdMatch of(const CollectionSearchParams& p) {
+        return {p.id_filter, p.id_filter_context, p.allow_ids.data(), p.allow_ids.size(),
+                p.use_allow_ids};
+    }
+    bool active() const { return fn != nullptr || use_allow; }
+    bool allowed(uint64_t id) const {
+        return !use_allow || std::binary_search(allow, allow + allow_count, id);
+    }
+    bool operator()(uint64_t id) const { return allowed(id) && (fn == nullptr || fn(id, context)); }
+};
+
 /// HNSW plus, per slot, the external id and a live flag. Slots are added by concurrent writers
 /// (not yet live) and published live in log order by the collection.
 class HotTier {
@@ -47,11 +67,12 @@ class HotTier {
     size_t memory_bytes() const;
 
     /// Up to k live slots nearest `query` (stored form): ids and distances, closest first.
-    /// With a label filter, only matching slots: the HNSW walk goes through every slot and
-    /// returns matching ones (ef widened 4x); when it finds fewer than k, an exact scan of the
-    /// matching slots gives min(k, matching live slots).
+    /// With a label filter or an active id match, only matching slots: the HNSW walk goes
+    /// through every slot and returns matching ones (ef widened 4x); when it finds fewer than k,
+    /// an exact scan of the matching slots gives min(k, matching live slots).
     Result<uint32_t> search(const void* query, uint32_t k, uint32_t ef, uint64_t* ids, float* dists,
-                            const LabelFilter* filter = nullptr) const;
+                            const LabelFilter* filter = nullptr,
+                            const IdMatch* id_match = nullptr) const;
 
     /// Writers that picked this tier and have not published yet (a freeze waits for 0).
     std::atomic<int> pending{0};
@@ -109,8 +130,9 @@ class Generation {
     uint64_t live_count() const { return nodes() - dead_count(); }
     void retire() { retired_.store(true); }
 
-    /// The k nearest live nodes: the disk search with dead nodes filtered, widening the list
-    /// when the filter leaves fewer than k while more live nodes exist.
+    /// The k nearest live nodes (accepted by p's label filter and id match): the disk search
+    /// with dead and refused nodes filtered, widening the list when the filters leave fewer
+    /// than k while more live nodes exist.
     Status search(const void* query, DType dtype, uint32_t dim, const CollectionSearchParams& p,
                   uint64_t* ids, float* dists, QueryStats* stats = nullptr) const;
 
