@@ -20,9 +20,18 @@ class Guarded {
     /// `name` (e.g. "collection /data/c") names the object in the ClosedError message.
     Guarded(std::unique_ptr<T> object, std::string name)
         : object_(std::move(object)), name_(std::move(name)) {}
-    /// Destroying an open object closes it (with the GIL held: this runs from the Python
-    /// object's deallocation).
-    ~Guarded() = default;
+    /// Destroying an open object closes it. This runs from the Python object's deallocation,
+    /// with the GIL held; closing can wait for a consolidation, so the GIL is let go meanwhile
+    /// (not while the interpreter shuts down, when no other thread may take it).
+    ~Guarded() {
+        if (!object_) return;
+        if (PyGILState_Check() == 1 && !is_finalizing()) {
+            pybind11::gil_scoped_release nogil;
+            object_.reset();
+        } else {
+            object_.reset();
+        }
+    }
     Guarded(const Guarded&) = delete;
     Guarded& operator=(const Guarded&) = delete;
 
@@ -48,6 +57,14 @@ class Guarded {
     }
 
   private:
+    static bool is_finalizing() {
+#if PY_VERSION_HEX >= 0x030D0000
+        return Py_IsFinalizing() != 0;
+#else
+        return _Py_IsFinalizing() != 0;
+#endif
+    }
+
     T& get() {
         if (!object_) throw ClosedError(name_ + " is closed");
         return *object_;

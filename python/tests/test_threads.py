@@ -1,5 +1,6 @@
 """The GIL is released inside searches (other Python threads run meanwhile), concurrent
 searches from Python threads give the sequential answers, and close() waits for them."""
+import os
 import sys
 import threading
 import time
@@ -166,3 +167,17 @@ def test_close_waits_for_a_search_in_progress(index_path):
     t.join()
     assert index.closed
     assert "closed" in outcome or (outcome["ids"] != strata.NO_ID).all(), outcome
+
+
+def test_dropping_an_open_collection_closes_it(tmp_path):
+    def threads_now():
+        return len(os.listdir("/proc/self/task"))
+
+    before = threads_now()
+    c = strata.Collection.create(tmp_path / "c", DIM, consolidate_at=0)  # a background worker
+    c.upsert(np.arange(10), clustered(10, DIM, 36))
+    assert threads_now() > before
+    del c  # no close(): the destructor closes it and joins the worker
+    assert threads_now() == before
+    with strata.Collection.open(tmp_path / "c", background=False) as again:
+        assert len(again) == 10
