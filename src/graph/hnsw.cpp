@@ -279,22 +279,29 @@ Result<uint32_t> Hnsw::add(const void* vec) {
         search_layer(q, l, 1, s);
         if (!s.found.empty()) cur = s.found[0].second;
     }
-    std::vector<uint32_t> chosen(max0_);
-    for (int64_t l = std::min(lv, top); l >= 0; --l) {
+    // The node's own links at every level go in before any back-link makes it reachable: a
+    // search entering it at an upper level must find its level-0 links (else a filtered walk
+    // from it finds nothing).
+    const uint32_t levels = std::min(lv, top) + 1;
+    std::vector<uint32_t> chosen(size_t{levels} * max0_);
+    std::vector<uint32_t> counts(levels, 0);
+    for (int64_t l = levels - 1; l >= 0; --l) {
         const auto level_u = static_cast<uint32_t>(l);
         s.entries.assign(1, cur);
         search_layer(q, level_u, o_.ef_construction, s);
         if (s.found.empty()) continue;
         cur = s.found[0].second;
-        uint32_t count = 0;
-        select(level_u == 0 ? max0_ : max_up_, s, chosen.data(), count);
-        {
-            std::lock_guard lock(lock_of(slot));
-            uint32_t* own = links(slot, level_u);
-            std::copy_n(chosen.data(), count, own + 1);
-            own[0] = count;
+        uint32_t* mine = chosen.data() + size_t{level_u} * max0_;
+        select(level_u == 0 ? max0_ : max_up_, s, mine, counts[level_u]);
+        std::lock_guard lock(lock_of(slot));
+        uint32_t* own = links(slot, level_u);
+        std::copy_n(mine, counts[level_u], own + 1);
+        own[0] = counts[level_u];
+    }
+    for (uint32_t l = 0; l < levels; ++l) {
+        for (uint32_t j = 0; j < counts[l]; ++j) {
+            connect(slot, l, chosen[size_t{l} * max0_ + j], s);
         }
-        for (uint32_t j = 0; j < count; ++j) connect(slot, level_u, chosen[j], s);
     }
     if (lv > top) {
         std::lock_guard lock(entry_mu_);

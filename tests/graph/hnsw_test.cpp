@@ -2,6 +2,7 @@
 // beside searches, bad input refused with nothing changed.
 #include "graph/hnsw.hpp"
 
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <set>
@@ -194,6 +195,49 @@ TEST(Hnsw, ConcurrentAddsBesideSearchesMatchASequentialBuild) {
     const double concurrent = recall(h, d, t, 64, slot_to_row);
     std::printf("recall@10 ef=64: sequential %.4f, concurrent %.4f\n", sequential, concurrent);
     EXPECT_GE(concurrent, sequential - 0.02);
+}
+
+/// A search that meets a node still being added must still find k of the nodes added before:
+/// the hot tier filters out the nodes not yet published, and a walk that entered the new node
+/// through an upper level before its level-0 links were written found nothing at all.
+TEST(Hnsw, SearchesBesideAddsAlwaysFindTheOlderNodes) {
+    const Data d = make_data(6000, 100, 16, DType::kF32, 13);
+    HnswOptions o;
+    o.dim = d.dim;
+    auto made = Hnsw::create(o);
+    ASSERT_TRUE(made.is_ok());
+    Hnsw& h = **made;
+    static constexpr uint32_t kOld = 500;
+    for (uint32_t i = 0; i < kOld; ++i) ASSERT_TRUE(h.add(d.base.data() + i * d.row()).is_ok());
+    const SlotFilter old_only = [](uint32_t slot, const void*) { return slot < kOld; };
+    std::atomic<uint32_t> next{kOld};
+    std::atomic<bool> stop{false};
+    std::atomic<uint64_t> searches{0}, short_answers{0};
+    std::vector<std::thread> threads;
+    for (int a = 0; a < 2; ++a) {
+        threads.emplace_back([&] {
+            for (uint32_t i = next++; i < d.n; i = next++) {
+                ASSERT_TRUE(h.add(d.base.data() + i * d.row()).is_ok());
+            }
+        });
+    }
+    for (int s = 0; s < 2; ++s) {
+        threads.emplace_back([&] {
+            uint32_t slots[kK];
+            for (uint32_t q = 0; !stop; q = (q + 1) % d.nq) {
+                auto n = h.search(d.queries.data() + q * d.row(), kK, 32, old_only, nullptr, slots,
+                                  nullptr);
+                ASSERT_TRUE(n.is_ok());
+                ++searches;
+                if (*n < kK) ++short_answers;
+            }
+        });
+    }
+    threads[0].join();
+    threads[1].join();
+    stop = true;
+    for (size_t t = 2; t < threads.size(); ++t) threads[t].join();
+    EXPECT_EQ(short_answers.load(), 0u) << "of " << searches.load() << " searches";
 }
 
 TEST(Hnsw, BadInputIsRefusedAndChangesNothing) {
