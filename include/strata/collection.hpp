@@ -69,6 +69,10 @@ struct CollectionOptions {
     uint32_t hot_ef_construction = 100;
     /// Options of the disk index of each generation (cache, io backend).
     DiskIndexOptions disk;
+    /// A collection is open through one handle at a time on the machine (an advisory lock on
+    /// <dir>/LOCK, released when the handle is destroyed or the process ends): an open waits up
+    /// to this long for another handle to close it, then fails with Busy. Default 0.
+    uint32_t lock_timeout_ms = 0;
     Status validate() const;
 };
 
@@ -143,7 +147,8 @@ class Collection {
                                                       const CollectionParams& params,
                                                       const CollectionOptions& options = {});
     /// Opens `dir`, replaying the log over the current generation. Corruption when the MANIFEST
-    /// or a log record in the middle is damaged (a torn last record is dropped).
+    /// or a log record in the middle is damaged (a torn last record is dropped); Busy when
+    /// another handle or process holds it open (see CollectionOptions::lock_timeout_ms).
     static Result<std::unique_ptr<Collection>> open(const std::string& dir,
                                                     const CollectionOptions& options = {});
     /// True when `dir` holds a collection MANIFEST.

@@ -23,6 +23,7 @@ enum class StatusCode : int32_t {
     kResourceExhausted = 8,  ///< A memory or queue budget would be exceeded.
     kInternal = 9,           ///< A bug or an unexpected exception caught at a module edge.
     kCancelled = 10,         ///< The operation was stopped on request.
+    kBusy = 11,              ///< Held by another handle or process (a collection's lock).
 };
 
 /// Name of a code, e.g. "Corruption".
@@ -60,6 +61,7 @@ class [[nodiscard]] Status {
     }
     static Status internal(std::string msg) { return {StatusCode::kInternal, std::move(msg)}; }
     static Status cancelled(std::string msg) { return {StatusCode::kCancelled, std::move(msg)}; }
+    static Status busy(std::string msg) { return {StatusCode::kBusy, std::move(msg)}; }
 
     bool is_ok() const { return code_ == StatusCode::kOk; }
     explicit operator bool() const { return is_ok(); }

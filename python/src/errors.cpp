@@ -9,7 +9,7 @@ namespace py = pybind11;
 namespace strata::python {
 namespace {
 
-constexpr size_t kCodes = static_cast<size_t>(StatusCode::kCancelled) + 1;
+constexpr size_t kCodes = static_cast<size_t>(StatusCode::kBusy) + 1;
 
 // Borrowed for the life of the interpreter: the module owns the classes, and these references
 // are deliberately never released (no Python call may run from a static destructor).
@@ -86,6 +86,9 @@ void register_errors(py::module_& m) {
         {StatusCode::kInternal, "InternalError", nullptr,
          "A bug or an unexpected exception inside strata."},
         {StatusCode::kCancelled, "Cancelled", nullptr, "The operation was stopped on request."},
+        {StatusCode::kBusy, "Busy", nullptr,
+         "Held by another handle or process: a collection is open through one handle at a "
+         "time."},
     };
     for (const ClassSpec& spec : specs) {
         py::tuple bases = spec.builtin != nullptr ? py::make_tuple(error, py::handle(spec.builtin))

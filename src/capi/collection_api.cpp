@@ -20,14 +20,12 @@ using strata::Status;
 using namespace strata::capi;
 
 struct strata_collection {
-    DirLock lock;  // declared first: released after the collection is closed
-    std::unique_ptr<Collection> collection;
+    std::unique_ptr<Collection> collection;  // holds the directory's lock while open
 };
 
 namespace {
 
-strata_status to_options(const strata_open_options* in, CollectionOptions& o, uint32_t& lock_ms,
-                         char** errmsg) {
+strata_status to_options(const strata_open_options* in, CollectionOptions& o, char** errmsg) {
     strata_open_options x;
     strata_open_options_init(&x);
     if (strata_status s = read_struct(in, x, "options", errmsg); s != STRATA_OK) return s;
@@ -45,7 +43,7 @@ strata_status to_options(const strata_open_options* in, CollectionOptions& o, ui
     if (x.consolidation_threads < 0) {
         return invalid(errmsg, "options.consolidation_threads must be >= 0 (0 = all cores)");
     }
-    lock_ms = x.lock_timeout_ms;
+    o.lock_timeout_ms = x.lock_timeout_ms;
     return report(errmsg, o.validate());
 }
 
@@ -57,22 +55,18 @@ strata_status open_locked(const char* dir, const CollectionParams* params,
     *out = nullptr;
     if (dir == nullptr || *dir == '\0') return invalid(errmsg, "dir is NULL or empty");
     CollectionOptions o;
-    uint32_t lock_ms = 0;
-    if (strata_status s = to_options(options, o, lock_ms, errmsg); s != STRATA_OK) return s;
+    if (strata_status s = to_options(options, o, errmsg); s != STRATA_OK) return s;
     auto handle = std::make_unique<strata_collection>();
     const BlockSignals block;  // the collection's threads start here
     if (params != nullptr) {
         auto made = Collection::create(dir, *params, o);
         if (!made.is_ok()) return report(errmsg, made.status());
-        // Closed again at once when another process won the race to open it.
-        if (strata_status s = handle->lock.acquire(dir, lock_ms, errmsg); s != STRATA_OK) return s;
         handle->collection = std::move(*made);
     } else {
         if (!Collection::exists(dir)) {
             return report(errmsg, Status::not_found(
                                       fmt::format("{} is not a collection (no MANIFEST)", dir)));
         }
-        if (strata_status s = handle->lock.acquire(dir, lock_ms, errmsg); s != STRATA_OK) return s;
         auto opened = Collection::open(dir, o);
         if (!opened.is_ok()) return report(errmsg, opened.status());
         handle->collection = std::move(*opened);

@@ -40,6 +40,8 @@ strata_status code_of(StatusCode code) {
             return STRATA_ERR_INTERNAL;
         case StatusCode::kCancelled:
             return STRATA_ERR_CANCELLED;
+        case StatusCode::kBusy:
+            return STRATA_ERR_BUSY;
     }
     return STRATA_ERR_INTERNAL;
 }
@@ -89,45 +91,6 @@ BlockSignals::BlockSignals() noexcept {
 }
 
 BlockSignals::~BlockSignals() { pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
-
-strata_status DirLock::acquire(const std::string& dir, uint32_t timeout_ms, char** errmsg) {
-    const std::string path = dir + "/LOCK";
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    // A LOCK made by another user: flock needs no write access (only the pid goes unrecorded).
-    if (fd_ < 0 && errno == EACCES) fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) {
-        return report(errmsg, Status::io_error(fmt::format("{}: open", path), errno));
-    }
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    for (;;) {
-        if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) break;
-        if (errno == EINTR) continue;
-        if (errno != EWOULDBLOCK) {
-            return report(errmsg, Status::io_error(fmt::format("{}: flock", path), errno));
-        }
-        if (std::chrono::steady_clock::now() >= deadline) {
-            char pid[32] = {0};
-            const ssize_t n = ::pread(fd_, pid, sizeof(pid) - 1, 0);
-            if (n > 0) pid[n] = '\0';
-            return set_error(
-                errmsg, STRATA_ERR_BUSY,
-                fmt::format("Busy: collection {} is open through another handle or process (pid "
-                            "{}); a collection takes one handle at a time",
-                            dir, n > 0 ? pid : "unknown"));
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    const std::string pid = std::to_string(::getpid());
-    if (::ftruncate(fd_, 0) != 0 ||
-        ::pwrite(fd_, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
-        // Only the message of a later BUSY error would lack the pid: not worth failing for.
-    }
-    return STRATA_OK;
-}
-
-DirLock::~DirLock() {
-    if (fd_ >= 0) ::close(fd_);  // releases the flock
-}
 
 strata_status prepare_search(const void* handle, uint32_t handle_dim,
                              const strata_search_params* params, const void* queries, int32_t dtype,

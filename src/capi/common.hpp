@@ -108,21 +108,6 @@ class BlockSignals {
     sigset_t old_{};
 };
 
-/// An exclusive advisory lock (flock) on <dir>/LOCK, recording the holder's pid.
-class DirLock {
-  public:
-    /// Takes the lock, retrying for up to `timeout_ms`; STRATA_ERR_BUSY naming the holder's pid
-    /// when it stays taken.
-    strata_status acquire(const std::string& dir, uint32_t timeout_ms, char** errmsg);
-    ~DirLock();
-    DirLock() = default;
-    DirLock(const DirLock&) = delete;
-    DirLock& operator=(const DirLock&) = delete;
-
-  private:
-    int fd_ = -1;
-};
-
 /// Reads a search's params (NULL: defaults) into `p` and checks the arguments common to every
 /// search: handle, buffers, dtype (into `dt`), dimension against the handle's, k, threads.
 strata_status prepare_search(const void* handle, uint32_t handle_dim,

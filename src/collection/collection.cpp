@@ -244,8 +244,11 @@ Result<std::unique_ptr<Collection>> Collection::open(const std::string& dir,
     if (!exists(dir)) {
         return Status::not_found(fmt::format("{} is not a collection (no MANIFEST)", dir));
     }
+    // Before anything is read or cleared: another handle may be consolidating.
+    STRATA_ASSIGN_OR_RETURN(auto lock, collection::DirLock::acquire(dir, options.lock_timeout_ms));
     STRATA_ASSIGN_OR_RETURN(Manifest m, collection::read_manifest(dir));
     auto impl = std::make_unique<Impl>();
+    impl->dir_lock = std::move(lock);
     impl->dir = dir;
     impl->options = options;
     impl->manifest = m;

@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "collection/dir_lock.hpp"
 #include "collection/manifest.hpp"
 #include "collection/tiers.hpp"
 #include "collection/wal.hpp"
@@ -90,6 +91,7 @@ class LabelDict {
 }  // namespace collection
 
 struct Collection::Impl {
+    collection::DirLock dir_lock;  // first: released after everything else is closed
     std::string dir;
     collection::LabelDict labels;
     CollectionOptions options;

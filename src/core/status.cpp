@@ -29,6 +29,8 @@ std::string_view status_code_name(StatusCode code) {
             return "Internal";
         case StatusCode::kCancelled:
             return "Cancelled";
+        case StatusCode::kBusy:
+            return "Busy";
     }
     return "Unknown";
 }

@@ -118,6 +118,7 @@ int http_status(const Status& s) {
         case StatusCode::kNotFound:
             return 404;
         case StatusCode::kAlreadyExists:
+        case StatusCode::kBusy:
             return 409;
         case StatusCode::kNotSupported:
             return 501;

@@ -4,8 +4,11 @@
 // MANIFEST and log.
 #include <strata/collection.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -135,6 +138,31 @@ std::vector<uint64_t> range(uint64_t from, uint64_t to) {
     std::vector<uint64_t> r;
     for (uint64_t i = from; i < to; ++i) r.push_back(i);
     return r;
+}
+
+TEST(Collection, OneHandleAtATime) {
+    // A second open (this process or another) would append to the same log and clear the first
+    // handle's consolidation files: it is refused with Busy until the first handle closes.
+    testing::TempDir tmp;
+    const std::string dir = tmp.file("c");
+    auto first = Collection::create(dir, small_params(), quiet_options());
+    ASSERT_TRUE(first.is_ok()) << first.status().to_string();
+    auto second = Collection::open(dir, quiet_options());
+    ASSERT_FALSE(second.is_ok());
+    EXPECT_EQ(second.status().code(), StatusCode::kBusy) << second.status().to_string();
+    EXPECT_NE(second.status().message().find(std::to_string(::getpid())), std::string::npos)
+        << second.status().message();  // names the holder
+    // With a timeout, the open waits for the holder to close.
+    CollectionOptions wait = quiet_options();
+    wait.lock_timeout_ms = 10000;
+    std::thread closer([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        first->reset();
+    });
+    auto third = Collection::open(dir, wait);
+    closer.join();
+    ASSERT_TRUE(third.is_ok()) << third.status().to_string();
+    EXPECT_EQ((*third)->stats().live, 0u);
 }
 
 TEST(Collection, FreshWritesAreSearchableAtOnce) {
