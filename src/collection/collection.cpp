@@ -477,7 +477,7 @@ Status Collection::Impl::search(const void* query, DType dtype, uint32_t dim,
     tid.resize(k);
     td.resize(k);
     if (g && g->live_count() > 0) {
-        STRATA_RETURN_IF_ERROR(gen->search(query, dtype, dim, sp, tid.data(), td.data(), stats));
+        STRATA_RETURN_IF_ERROR(g->search(query, dtype, dim, sp, tid.data(), td.data(), stats));
         for (uint32_t i = 0; i < k && tid[i] != std::numeric_limits<uint64_t>::max(); ++i) {
             all.emplace_back(td[i], tid[i]);
         }
