@@ -199,8 +199,7 @@ class BeamSearch {
     Status filtered() {
         const FilterEstimate est = plan_filter(*ctx_.labels, *label_filter_, s_.walk_labels_);
         if (est.matches == 0) return Status::ok();  // no node carries the labels it needs
-        const uint64_t limit =
-            p_.scan_limit > 0 ? p_.scan_limit : uint64_t{kScanPerListEntry} * p_.list_size;
+        const uint64_t limit = p_.scan_limit > 0 ? p_.scan_limit : auto_scan_limit(est.walk_nodes);
         const bool scan = p_.filter_plan == FilterPlan::kScan ||
                           (p_.filter_plan == FilterPlan::kAuto && est.matches <= limit);
         if (!scan) {
@@ -667,6 +666,23 @@ class BeamSearch {
     // plus its L reads; it beat the filtered walk at 955 matches (L = 20: 3039 vs 2445 QPS) and
     // lost at 10,303 (L = 20: 1209 vs 1902; L = 200: 243 vs 310).
     static constexpr uint32_t kScanPerListEntry = 50;
+
+    /// kAuto scans when at most this many nodes may match: 50 x L (the crossover measured for
+    /// one label at 1M). A walk over a union of c labels (a range, an `any`) follows each
+    /// label's own edges, so it behaves like c walks of L / c: a range of 10 values covering 1%
+    /// of 1M reached only 0.50-0.81 recall@10 at L = 20-200 where the scan reached 0.97 at L =
+    /// 20. Unions get 64 x L x min(c, 16), up to 32,768 nodes, when the scan would enumerate
+    /// at most that many (`walk_nodes`: an AND with a wide range enumerates the whole range;
+    /// a larger scan costs more than the walk's extra reads).
+    uint64_t auto_scan_limit(uint64_t walk_nodes) const {
+        constexpr uint64_t kUnionScanMax = 32768;
+        const uint64_t one = uint64_t{kScanPerListEntry} * p_.list_size;
+        const uint64_t c = s_.walk_labels_.size();
+        if (c < 2 || walk_nodes > kUnionScanMax) return one;
+        return std::max(one,
+                        std::min<uint64_t>(uint64_t{64} * p_.list_size * std::min<uint64_t>(c, 16),
+                                           kUnionScanMax));
+    }
     const LabelFilter* label_filter_ = nullptr;
     bool restricted_ = false;  // the walk admits only nodes carrying one of s_.walk_labels_
     bool scan_ = false;        // the list holds scanned candidates: read, score, no expansion
