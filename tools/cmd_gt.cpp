@@ -12,7 +12,6 @@
 #include "io/dataset.hpp"
 #include "io/labels.hpp"
 #include "io/validate.hpp"
-#include "search/field_labels.hpp"
 #include "search/filter.hpp"
 
 namespace strata::tools {
@@ -47,9 +46,7 @@ Result<uint64_t> filtered_knn(const GtArgs& a, const io::Dataset& base, const io
     std::vector<std::string> keys(queries.size());
     std::map<std::string, search::LabelFilter> filters;
     if (!a.filter.empty()) {
-        search::FieldLabels fields;
-        for (uint32_t l = 0; l < labels.label_count(); ++l) fields.add(l, labels.name(l));
-        STRATA_ASSIGN_OR_RETURN(auto f, search::parse_label_filter(a.filter, resolve, &fields));
+        STRATA_ASSIGN_OR_RETURN(auto f, search::parse_labels_file_filter(a.filter, labels));
         filters.emplace("", std::move(f));
     } else {
         STRATA_ASSIGN_OR_RETURN(auto ql, io::read_labels(a.query_labels, queries.size()));

@@ -18,7 +18,6 @@
 #include "core/sysinfo.hpp"
 #include "io/dataset.hpp"
 #include "io/labels.hpp"
-#include "search/field_labels.hpp"
 #include "search/filter.hpp"
 
 namespace strata::tools {
@@ -345,16 +344,7 @@ int run_search(const SearchArgs& a, const GlobalFlags& global) {
         if (!l.is_ok()) return fail("search", l.status());
         post.emplace();
         post->labels = std::move(*l);
-        const io::LabelSets& ls = post->labels;
-        search::FieldLabels fields;
-        for (uint32_t id = 0; id < ls.label_count(); ++id) fields.add(id, ls.name(id));
-        auto f = search::parse_label_filter(
-            a.filter,
-            [&](std::string_view name) {
-                auto id = ls.id(name);
-                return id.is_ok() ? *id : LabelFilter::kUnknown;
-            },
-            &fields);
+        auto f = search::parse_labels_file_filter(a.filter, post->labels);
         if (!f.is_ok()) return fail("search", f.status());
         post->filter = std::move(*f);
     }

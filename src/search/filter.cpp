@@ -7,6 +7,7 @@
 #include <simdjson.h>
 
 #include "core/sorted_sets.hpp"
+#include "io/labels.hpp"
 #include "search/field_labels.hpp"
 #include "search/filter_value.hpp"
 
@@ -96,6 +97,18 @@ Result<LabelFilter> parse_label_filter(std::string_view json,
             fields->in_range(key, r, ids);
             return ids;
         });
+}
+
+Result<LabelFilter> parse_labels_file_filter(std::string_view json, const io::LabelSets& labels) {
+    FieldLabels fields;
+    for (uint32_t l = 0; l < labels.label_count(); ++l) fields.add(l, labels.name(l));
+    return parse_label_filter(
+        json,
+        [&](std::string_view name) {
+            auto id = labels.id(name);
+            return id.is_ok() ? *id : LabelFilter::kUnknown;
+        },
+        &fields);
 }
 
 namespace {

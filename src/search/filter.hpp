@@ -12,6 +12,10 @@
 #include <strata/filter.hpp>
 #include <strata/status.hpp>
 
+namespace strata::io {
+class LabelSets;
+}
+
 namespace strata::search {
 
 class FieldLabels;
@@ -33,6 +37,10 @@ using RangeResolver =
 /// conditions are refused. A range no label falls in matches nothing.
 Result<LabelFilter> parse_filter(std::string_view json, const FilterResolver& resolve,
                                  const RangeResolver& range = {});
+
+/// parse_label_filter() over the labels of a labels file (io::LabelSets): ids are the file's,
+/// fields and ranges as for an index built from it (a key no label's field is: InvalidArgument).
+Result<LabelFilter> parse_labels_file_filter(std::string_view json, const io::LabelSets& labels);
 
 /// What a condition on a field no label belongs to means.
 enum class UnknownField : uint8_t { kError, kMatchesNothing };

@@ -21,7 +21,6 @@
 #include "io/dataset.hpp"
 #include "io/labels.hpp"
 #include "io/synthetic.hpp"
-#include "search/field_labels.hpp"
 #include "testing/testing.hpp"
 
 namespace strata {
@@ -34,7 +33,6 @@ struct Data {
     testing::TempDir dir;
     std::vector<float> base, queries;
     io::LabelSets labels;
-    search::FieldLabels fields;  // of `labels`: numeric "size=<v>"
     std::string filtered, plain, labels_path;
 };
 
@@ -87,9 +85,6 @@ class FilteredSearch : public ::testing::Test {
         ASSERT_TRUE(rep.is_ok()) << rep.status().to_string();
         EXPECT_TRUE(rep->sector_packed);  // the labels were permuted with the nodes
         EXPECT_EQ(rep->label_count, d->labels.label_count());
-        for (uint32_t l = 0; l < d->labels.label_count(); ++l) {
-            d->fields.add(l, d->labels.name(l));
-        }
         g_data = d;
     }
     static void TearDownTestSuite() {
@@ -185,13 +180,7 @@ namespace strata {
 namespace {
 
 Result<LabelFilter> FilteredSearch::search_filter_for_rows(const std::string& json) {
-    return search::parse_label_filter(
-        json,
-        [](std::string_view name) {
-            auto id = d().labels.id(name);
-            return id.is_ok() ? *id : LabelFilter::kUnknown;
-        },
-        &d().fields);
+    return search::parse_labels_file_filter(json, d().labels);
 }
 
 std::string value_filter(const std::string& part, const std::string& label) {
