@@ -40,6 +40,10 @@ std::string generation_dir_name(uint64_t generation) {
     return fmt::format("gen-{:06d}", generation);
 }
 
+std::string generation_path(const std::string& dir, uint64_t generation) {
+    return disk::detail::join(dir, generation_dir_name(generation));
+}
+
 std::string Manifest::encode() const {
     std::string body = fmt::format(
         "{}\ndim {}\nmetric {}\ndtype {}\ndegree_max {}\nlist_size {}\nalpha {}\npq_bytes {}\n"

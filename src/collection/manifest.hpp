@@ -25,6 +25,8 @@ struct Manifest {
 inline constexpr const char* kManifestName = "MANIFEST";
 
 std::string generation_dir_name(uint64_t generation);
+/// `dir`/generation_dir_name(generation).
+std::string generation_path(const std::string& dir, uint64_t generation);
 
 Result<Manifest> read_manifest(const std::string& dir);
 Status write_manifest(const std::string& dir, const Manifest& manifest);
